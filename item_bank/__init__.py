@@ -1,0 +1,1 @@
+"""Items, scenario sets and forms as plain frozen dataclasses; no Flask, no database."""

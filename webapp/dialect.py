@@ -1,0 +1,81 @@
+"""Everything that differs between SQLite and PostgreSQL lives here.
+
+SQLite is the embedded default: WAL, ``synchronous=FULL`` (a commit survives power loss),
+``busy_timeout`` and foreign keys on every connection. pysqlite's own transaction handling
+is switched off so that a writing request can open its transaction with ``BEGIN IMMEDIATE``
+(take the write lock first, wait on ``busy_timeout``, never fail half-way with "database is
+locked"). PostgreSQL locks the rows it changes instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Insert
+
+BUSY_TIMEOUT_MS = 30_000
+_IMMEDIATE = "exam_write"
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine configured for the platform's durability rules."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_engine(url, **kwargs)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        **kwargs,
+    )
+    _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's transaction as a writer.
+
+    Call before the first statement of a transaction that will write. On SQLite it takes
+    the database write lock up front (``BEGIN IMMEDIATE``); a transaction already open is
+    committed first so that the write does not run on a stale read snapshot.
+    """
+    if session.in_transaction():
+        session.commit()
+    if is_sqlite(session):
+        session.connection(execution_options={_IMMEDIATE: True})
+    else:
+        session.connection()
+
+
+def insert_for(session: Session, table: Any) -> Insert:
+    """An INSERT that supports ``on_conflict_do_update`` on the session's database."""
+    if is_sqlite(session):
+        return sqlite.insert(table)
+    return postgresql.insert(table)

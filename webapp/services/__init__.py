@@ -1,0 +1,1 @@
+"""The domain: functions taking a Session and plain values, raising domain errors."""

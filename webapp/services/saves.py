@@ -1,0 +1,130 @@
+"""Applying a candidate's save: newest sequence wins, acknowledged only after the commit.
+
+A save carries the whole state of one question (choice, flag, struck options) and a
+per-attempt sequence number from the browser. It is applied with one conditional upsert
+(``INSERT .. ON CONFLICT .. DO UPDATE .. WHERE seq < excluded.seq``), so a duplicate or a
+late, reordered request can never overwrite a newer answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from webapp import dialect
+from webapp.errors import Conflict, Invalid
+from webapp.models import Attempt, AttemptState, Response
+from webapp.services import attempts, timing
+
+MAX_SEQ = 2**31 - 1
+
+
+class StaleSave(Conflict):
+    code = "stale_save"
+
+    def default_message(self) -> str:
+        return str(_l("A newer answer to this question is already saved."))
+
+
+@dataclass(frozen=True)
+class SaveRequest:
+    """One question's complete state. ``seq`` None asks the server to number it (no-JS)."""
+
+    item_id: int
+    choice: str | None
+    flagged: bool
+    struck: tuple[str, ...] = ()
+    seq: int | None = None
+    client_time: datetime | None = None
+    position: int | None = None
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    applied: bool
+    seq: int
+    remaining_s: float
+    state: AttemptState
+    duplicate: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def validate(attempt: Attempt, req: SaveRequest) -> None:
+    """Reject anything that is not a legal state of a question on this candidate's form."""
+    options = attempt.option_order.get(str(req.item_id))
+    if options is None:
+        raise Invalid(str(_l("Question %(i)s is not on your exam.", i=req.item_id)))
+    if req.choice is not None and req.choice not in options:
+        raise Invalid(str(_l("Option %(o)s is not an option of this question.", o=req.choice)))
+    bad = [s for s in req.struck if s not in options]
+    if bad:
+        raise Invalid(str(_l("Option %(o)s is not an option of this question.", o=bad[0])))
+    if len(set(req.struck)) != len(req.struck):
+        raise Invalid(str(_l("An option is struck out twice.")))
+    if req.seq is not None and not 1 <= req.seq <= MAX_SEQ:
+        raise Invalid(str(_l("The save's sequence number is out of range.")))
+    if req.position is not None and not 1 <= req.position <= len(attempt.item_order):
+        raise Invalid(str(_l("There is no question %(n)s on this exam.", n=req.position)))
+
+
+def apply_save(
+    session: Session, attempt_id: int, candidate_id: int, login_session_id: str,
+    req: SaveRequest, now: datetime, grace_s: float = 0.0,
+) -> SaveResult:
+    """Apply one save inside a write transaction; the caller commits, then answers."""
+    dialect.begin_write(session)
+    attempt = attempts.get_for_candidate(session, attempt_id, candidate_id, for_update=True)
+    if attempts.settle(session, attempt, now, grace_s):
+        raise attempts.AttemptEnded()
+    attempts.require_in_progress(attempt)
+    attempts.check_lock(attempt, login_session_id)
+    validate(attempt, req)
+    seq = req.seq if req.seq is not None else attempt.last_seq + 1
+    struck = sorted(req.struck)
+    stmt = dialect.insert_for(session, Response.__table__).values(
+        attempt_id=attempt.id, item_version_id=req.item_id, choice=req.choice,
+        flagged=req.flagged, struck=struck, seq=seq, updated_at=now,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["attempt_id", "item_version_id"],
+        set_={
+            "choice": stmt.excluded.choice, "flagged": stmt.excluded.flagged,
+            "struck": stmt.excluded.struck, "seq": stmt.excluded.seq,
+            "updated_at": stmt.excluded.updated_at,
+        },
+        where=Response.__table__.c.seq < stmt.excluded.seq,
+    ).returning(Response.__table__.c.seq)
+    applied = session.execute(stmt).first() is not None
+    if not applied:
+        stored = session.scalar(
+            select(Response.seq).where(
+                Response.attempt_id == attempt.id, Response.item_version_id == req.item_id
+            )
+        )
+        if stored != seq:
+            raise StaleSave()
+    values: dict[str, object] = {}
+    if seq > attempt.last_seq:
+        values["last_seq"] = seq
+    if req.position is not None:
+        values["current_position"] = req.position
+    if values:
+        session.execute(update(Attempt).where(Attempt.id == attempt.id).values(**values))
+    if applied:
+        attempts.record_event(
+            session, attempt, "save", now, actor_id=candidate_id, client_time=req.client_time,
+            seq=seq, item=req.item_id, choice=req.choice, flagged=req.flagged, struck=struck,
+        )
+    return SaveResult(
+        applied=applied, seq=seq, remaining_s=timing.remaining(attempt, now),
+        state=attempt.state, duplicate=not applied,
+    )
+
+
+def responses_by_item(session: Session, attempt_id: int) -> dict[int, Response]:
+    rows = session.scalars(select(Response).where(Response.attempt_id == attempt_id))
+    return {r.item_version_id: r for r in rows}
