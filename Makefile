@@ -7,7 +7,7 @@ WORKERS ?= 2
 export EXAM_INSTANCE_DIR ?= $(CURDIR)/instance
 PG_TEST_URL := postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint chromium migrate seed bench-save clean
+.PHONY: run test lint chromium migrate seed bench-save clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,3 +54,7 @@ bench-save: $(VENV)/.dev-installed
 
 clean:
 	rm -rf $(VENV) instance *.egg-info
+
+# Extract every user-facing string into the catalogue template (webapp/translations/messages.pot).
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o webapp/translations/messages.pot --no-location --omit-header .
