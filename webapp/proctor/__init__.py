@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import Session
@@ -28,7 +28,7 @@ def _day(moment: datetime) -> tuple[datetime, datetime]:
 
 def _render(status: int = 200, message: str | None = None) -> tuple[str, int]:
     moment = now()
-    attempts.settle_due(db.session, moment)
+    attempts.settle_due(db.session, moment, current_app.config["SAVE_GRACE_SECONDS"])
     sessions = proctoring.roster(db.session, moment, *_day(moment))
     fragment = request.headers.get("HX-Request") and not request.headers.get("HX-Boosted")
     template = "proctor/_roster.html" if fragment else "proctor/roster.html"
