@@ -41,6 +41,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     check_secret(app.config)
     logging.basicConfig(level=logging.INFO)
 
+    from webapp.converters import IdConverter
+
+    app.url_map.converters["id"] = IdConverter
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -51,6 +51,7 @@ class Config:
         self.SAVE_GRACE_SECONDS: float = float(env.get("SAVE_GRACE_SECONDS", 3))
         # How often each app process ends attempts whose time ran out (0: never).
         self.EXPIRY_SWEEP_SECONDS: float = float(env.get("EXPIRY_SWEEP_SECONDS", 5))
+        self.MAX_CONTENT_LENGTH = 1024 * 1024  # no legitimate request comes near this
         self.COMPRESS_MIMETYPES = [
             "text/html", "text/css", "application/javascript", "text/javascript",
             "application/json",

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from webapp.extensions import db, login_manager
 from webapp.models import Role, User
+from webapp.sanitize import has_control, plain_text
 from webapp.services import auth as auth_service
 from webapp.services.audit import audit
 from webapp.services.auth import token_id
@@ -79,6 +80,8 @@ def safe_next(target: str | None) -> str | None:
     """A local path to go to after sign-in, or None for anything else."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
         return None
+    if has_control(target) or len(target) > 2000:
+        return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or "\\" in target:
         return None
@@ -97,9 +100,10 @@ def record_security_event(action: str, **data: Any) -> None:
     """Log a security event in its own transaction, so a rejected request still leaves it."""
     data.setdefault("path", request.path)
     data.setdefault("method", request.method)
+    clean = {k: plain_text(v, 300) if isinstance(v, str) else v for k, v in data.items()}
     actor = current_user.id if current_user.is_authenticated else None
     db.session.rollback()
-    audit(db.session, action, actor, ip=request.remote_addr, **data)
+    audit(db.session, action, actor, ip=plain_text(request.remote_addr or "", 64), **clean)
     db.session.commit()
 
 

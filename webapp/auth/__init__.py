@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from webapp import dialect
 from webapp.extensions import db, limiter
+from webapp.sanitize import has_control, plain_text
 from webapp.security import SESSION_TOKEN, home_for, public, record_security_event, safe_next
 from webapp.services import auth as auth_service
 from webapp.services.auth import normalise_email
@@ -26,7 +27,7 @@ bp = Blueprint("auth", __name__)
 
 
 def _account_key() -> str:
-    return "login:" + normalise_email(request.form.get("email", ""))[:254]
+    return "login:" + plain_text(normalise_email(request.form.get("email", "")), 254)
 
 
 @bp.get("/")
@@ -53,14 +54,17 @@ def login() -> WerkzeugResponse | tuple[str, int] | str:
     email = request.form.get("email", "")
     password = request.form.get("password", "")
     dialect.begin_write(db.session)
-    user = auth_service.authenticate(db.session, email, password) if email and password else None
+    plausible = (email and password and len(email) <= 254 and len(password) <= 1024
+                 and not has_control(email))
+    user = auth_service.authenticate(db.session, email, password) if plausible else None
     if user is None:
         db.session.rollback()
-        record_security_event("security.login_failed", email=normalise_email(email)[:254])
+        record_security_event("security.login_failed", email=normalise_email(email))
         error = _("Invalid email or password.")
         return render_template("auth/login.html", next=next_url, error=error, email=email), 401
     opened = auth_service.open_session(
-        db.session, user, request.remote_addr, request.headers.get("User-Agent")
+        db.session, user, plain_text(request.remote_addr or "", 64),
+        plain_text(request.headers.get("User-Agent", ""), 300),
     )
     db.session.commit()
     session.clear()

@@ -73,7 +73,7 @@ def _shell(attempt: Attempt, view: str, **context: Any) -> str:
     )
 
 
-@bp.get("/<int:attempt_id>/start")
+@bp.get("/<id:attempt_id>/start")
 def intro(attempt_id: int) -> Page:
     attempt = _open(attempt_id)
     db.session.commit()
@@ -84,7 +84,7 @@ def intro(attempt_id: int) -> Page:
     return render_template("exam/intro.html", attempt=attempt, total=len(attempt.item_order))
 
 
-@bp.post("/<int:attempt_id>/start")
+@bp.post("/<id:attempt_id>/start")
 def begin(attempt_id: int) -> Page:
     attempt = _open(attempt_id)
     accepted = request.form.get("accept") == "yes"
@@ -100,7 +100,7 @@ def begin(attempt_id: int) -> Page:
         "delivery.question", attempt_id=attempt.id, position=attempt.current_position), 303)
 
 
-@bp.get("/<int:attempt_id>/q/<int:position>")
+@bp.get("/<id:attempt_id>/q/<int(max=100000):position>")
 def question(attempt_id: int, position: int) -> Page:
     attempt = _open(attempt_id)
     page = _elsewhere(attempt) or _claimed(attempt)
@@ -112,7 +112,7 @@ def question(attempt_id: int, position: int) -> Page:
     return _shell(attempt, "question", position=position)
 
 
-@bp.get("/<int:attempt_id>/review")
+@bp.get("/<id:attempt_id>/review")
 def review(attempt_id: int) -> Page:
     attempt = _open(attempt_id)
     page = _elsewhere(attempt) or _claimed(attempt)
@@ -128,7 +128,7 @@ def review(attempt_id: int) -> Page:
 _ACTIONS = ("previous", "next", "flag", "review", "stay")
 
 
-@bp.post("/<int:attempt_id>/q/<int:position>")
+@bp.post("/<id:attempt_id>/q/<int(max=100000):position>")
 def answer(attempt_id: int, position: int) -> Page:
     """The no-JavaScript path: save this question, then move as the button said."""
     action = request.form.get("action", "stay")
@@ -201,7 +201,7 @@ def _client_time(value: Any) -> datetime | None:
         return None
 
 
-@bp.post("/<int:attempt_id>/save")
+@bp.post("/<id:attempt_id>/save")
 def save(attempt_id: int) -> WerkzeugResponse:
     body = request.get_json(silent=True)
     if body is None:
@@ -217,7 +217,7 @@ def save(attempt_id: int) -> WerkzeugResponse:
     )
 
 
-@bp.post("/<int:attempt_id>/position")
+@bp.post("/<id:attempt_id>/position")
 def position(attempt_id: int) -> WerkzeugResponse:
     """Where "Resume exam" reopens; sent by the exam script when the candidate navigates."""
     body = request.get_json(silent=True)
@@ -232,7 +232,7 @@ def position(attempt_id: int) -> WerkzeugResponse:
     return jsonify(ok=True, position=target)
 
 
-@bp.get("/<int:attempt_id>/status")
+@bp.get("/<id:attempt_id>/status")
 def status(attempt_id: int) -> WerkzeugResponse:
     attempt = _open(attempt_id)
     db.session.commit()
@@ -247,7 +247,7 @@ def status(attempt_id: int) -> WerkzeugResponse:
     )
 
 
-@bp.get("/<int:attempt_id>/submit")
+@bp.get("/<id:attempt_id>/submit")
 def confirm(attempt_id: int) -> Page:
     attempt = _open(attempt_id)
     page = _elsewhere(attempt) or _claimed(attempt)
@@ -262,7 +262,7 @@ def confirm(attempt_id: int) -> Page:
     return render_template("exam/confirm.html", attempt=attempt, summary=summary)
 
 
-@bp.post("/<int:attempt_id>/submit")
+@bp.post("/<id:attempt_id>/submit")
 def submit(attempt_id: int) -> Page:
     attempt = _open(attempt_id)
     if attempt.state in attempts.ENDED:
@@ -273,7 +273,7 @@ def submit(attempt_id: int) -> Page:
     return redirect(url_for("delivery.done", attempt_id=attempt.id), 303)
 
 
-@bp.get("/<int:attempt_id>/done")
+@bp.get("/<id:attempt_id>/done")
 def done(attempt_id: int) -> Page:
     attempt = _open(attempt_id)
     db.session.commit()

@@ -55,26 +55,26 @@ def _act(attempt_id: int, action: Action, done: str) -> WerkzeugResponse | tuple
     return redirect(url_for("proctor.roster"), 303)
 
 
-@bp.post("/attempts/<int:attempt_id>/admit")
+@bp.post("/attempts/<id:attempt_id>/admit")
 def admit(attempt_id: int) -> WerkzeugResponse | tuple[str, int]:
     return _act(attempt_id, lambda s, a: proctoring.admit(
         s, a, current_user.id, now(), request.remote_addr), _("Candidate admitted."))
 
 
-@bp.post("/attempts/<int:attempt_id>/unlock")
+@bp.post("/attempts/<id:attempt_id>/unlock")
 def unlock(attempt_id: int) -> WerkzeugResponse | tuple[str, int]:
     reason = request.form.get("reason", "")
     return _act(attempt_id, lambda s, a: proctoring.unlock(
         s, a, current_user.id, reason, now(), request.remote_addr), _("Exam unlocked."))
 
 
-@bp.post("/attempts/<int:attempt_id>/pause")
+@bp.post("/attempts/<id:attempt_id>/pause")
 def pause(attempt_id: int) -> WerkzeugResponse | tuple[str, int]:
     return _act(attempt_id, lambda s, a: proctoring.pause(
         s, a, current_user.id, now(), request.remote_addr), _("Exam paused."))
 
 
-@bp.post("/attempts/<int:attempt_id>/resume")
+@bp.post("/attempts/<id:attempt_id>/resume")
 def resume(attempt_id: int) -> WerkzeugResponse | tuple[str, int]:
     return _act(attempt_id, lambda s, a: proctoring.resume(
         s, a, current_user.id, now(), request.remote_addr), _("Exam resumed."))
