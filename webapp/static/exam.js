@@ -91,6 +91,7 @@
       return;
     }
     sending = true;
+    emit("status", "saving");
     const entry = queue[0];
     entry.inFlight = true;
     let resp = null;
