@@ -120,6 +120,7 @@ def init_security(app: Flask) -> None:
         )
         if request.headers.get("HX-Request") is not None or resp.mimetype == "text/html":
             resp.vary.add("HX-Request")
-        if current_user and current_user.is_authenticated:
+        if request.endpoint != "static" and session.get(SESSION_TOKEN):
+            # Signed-in pages (exam content above all) stay out of shared and back-button caches.
             resp.headers.setdefault("Cache-Control", "no-store")
         return resp
