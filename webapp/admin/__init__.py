@@ -23,5 +23,5 @@ def home() -> str:
     ).all()
     states = dict(db.session.execute(
         select(Attempt.state, func.count()).group_by(Attempt.state)
-    ).tuples().all())
+    ).all())
     return render_template("admin/home.html", forms=forms, states=states)

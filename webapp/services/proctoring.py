@@ -101,7 +101,7 @@ def roster(session: Session, now: datetime, day_start: datetime,
             .join(Attempt, Attempt.id == Response.attempt_id)
             .where(Attempt.exam_session_id == exam_session.id, Response.choice.is_not(None))
             .group_by(Response.attempt_id)
-        ).tuples().all())
+        ).all())
         out.append((exam_session, [
             RosterRow(
                 attempt_id=a.id, candidate=u.full_name, email=u.email, state=a.state,
