@@ -70,6 +70,7 @@ def make_app(database_url: str, clock: FakeClock) -> Iterator[Callable[..., Flas
             "EXAM_ENV": "test", "TESTING": True, "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret", "CLOCK": clock, "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False, "EXPIRY_SWEEP_SECONDS": 0, "SAVE_GRACE_SECONDS": 0,
+            "FAST_PASSWORD_HASHING": True,
         }
         config.update(overrides)
         app = create_app(config)

@@ -46,6 +46,7 @@ class LiveServer:
             "EXAM_ENV": "test", "DATABASE_URL": self.database_url,
             "SECRET_KEY": "live-server-test-secret", "EXPIRY_SWEEP_SECONDS": "1",
             "RATELIMIT_STORAGE_URI": "memory://", "PYTHONUNBUFFERED": "1",
+            "FAST_PASSWORD_HASHING": "1",
         })
         env.update(self.env_extra)
         return env

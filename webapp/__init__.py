@@ -39,6 +39,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["EXAM_ENV"] == "test":
         app.config.setdefault("TESTING", True)
     check_secret(app.config)
+    if app.config["FAST_PASSWORD_HASHING"] and app.config["EXAM_ENV"] == "test":
+        from webapp.services.auth import use_cheap_hashing
+
+        use_cheap_hashing()
     logging.basicConfig(level=logging.INFO)
 
     from webapp.converters import IdConverter
