@@ -31,12 +31,15 @@ def _item(raw: dict[str, Any], where: str, domain: str, scenario: str | None) ->
         )
     except KeyError as err:
         raise ValueError(f"{where}: missing field {err.args[0]!r}") from None
-    except (AttributeError, ValueError) as err:
+    except (AttributeError, TypeError, ValueError) as err:
         raise ValueError(f"{where}: {err}") from None
 
 
 def load_file(path: Path) -> tuple[Domain, list[Item], list[ScenarioSet]]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise ValueError(f"{path.name}: {err}".replace("<unicode string>", path.name)) from None
     if not isinstance(data, dict) or "domain" not in data or "name" not in data:
         raise ValueError(f"{path.name}: needs 'domain' and 'name' at the top")
     domain = Domain(str(data["domain"]), str(data["name"]))
@@ -46,6 +49,8 @@ def load_file(path: Path) -> tuple[Domain, list[Item], list[ScenarioSet]]:
     ]
     scenarios = []
     for s, raw in enumerate(data.get("scenarios") or []):
+        if not isinstance(raw, dict):
+            raise ValueError(f"{path.name}: scenario {s + 1}: must be a mapping")
         code = str(raw.get("id", f"#{s + 1}"))
         where = f"{path.name}: scenario {code}"
         questions = [

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -17,6 +17,8 @@ from webapp.services.timing import format_duration
 
 
 def _select_locale() -> str:
+    if not has_request_context():  # CLI commands and the sweeper thread
+        return "en"
     languages = current_app_languages()
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
