@@ -71,6 +71,8 @@ class LiveServer:
              "--graceful-timeout", "5", "webapp:create_app()"],
             cwd=ROOT, env=self.env(), stdout=out, stderr=out, start_new_session=True,
         )
+        if log_path:
+            out.close()  # the child holds its own descriptor
         self.wait_ready()
 
     def wait_ready(self, timeout: float = 30.0) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app
-from flask.globals import app_ctx
+from flask import Flask, current_app, has_request_context
+from flask.globals import app_ctx, request_ctx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
@@ -17,6 +17,10 @@ from webapp import dialect
 
 
 def _context_id() -> int:
+    # A request gets its own session even when a test holds the app context open around
+    # it, so tests see requests exactly as production does.
+    if has_request_context():
+        return id(request_ctx._get_current_object())
     return id(app_ctx._get_current_object())
 
 
@@ -35,9 +39,11 @@ class Database:
         state = _State(engine, scoped_session(factory, scopefunc=_context_id))
         app.extensions["database"] = state
 
-        @app.teardown_appcontext
         def _remove_session(exc: BaseException | None) -> None:
             state.sessions.remove()
+
+        app.teardown_request(_remove_session)
+        app.teardown_appcontext(_remove_session)
 
     @property
     def session(self) -> Session:

@@ -70,6 +70,7 @@ def _save_events(session: Session, attempt_id: int) -> list[AttemptEvent]:
 
 
 def _attempt(session: Session, attempt_id: int) -> Attempt:
+    session.commit()  # end the test's read snapshot: requests commit in their own sessions
     session.expire_all()
     attempt = session.get(Attempt, attempt_id)
     assert attempt is not None

@@ -11,7 +11,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from webapp import dialect
-from webapp.errors import Invalid
+from webapp.errors import Invalid, NotFound
 from webapp.extensions import db
 from webapp.models import Attempt, AttemptState, Role
 from webapp.security import current_session_id, now, require_role
@@ -139,7 +139,8 @@ def answer(attempt_id: int, position: int) -> Page:
     if (page := _elsewhere(attempt)) is not None:
         db.session.commit()
         return page
-    attempts.move_to(db.session, attempt, position)
+    if not 1 <= position <= len(attempt.item_order):
+        raise NotFound(_("There is no question %(n)s on this exam.", n=position))
     slot = attempts.form_slots(db.session, attempt)[position - 1]
     current = delivery.ResponseView.of(
         saves.responses_by_item(db.session, attempt.id).get(slot.item_version_id)
@@ -207,9 +208,13 @@ def save(attempt_id: int) -> WerkzeugResponse:
     if body is None:
         raise Invalid(_("The save must be a JSON object."))
     req = _parse_save(body)
-    result = saves.apply_save(
-        db.session, attempt_id, current_user.id, current_session_id(), req, now(), _grace()
-    )
+    try:
+        result = saves.apply_save(
+            db.session, attempt_id, current_user.id, current_session_id(), req, now(), _grace()
+        )
+    except attempts.AttemptEnded:
+        db.session.commit()  # keep the expiry the save may just have recorded; nothing else
+        raise
     db.session.commit()  # acknowledged only once durable
     return jsonify(
         ok=True, applied=result.applied, duplicate=result.duplicate, seq=result.seq,

@@ -48,6 +48,11 @@ Action = Callable[[Session, Attempt], None]
 def _act(attempt_id: int, action: Action, done: str) -> WerkzeugResponse | tuple[str, int]:
     dialect.begin_write(db.session)
     attempt = attempts.get_for_staff(db.session, attempt_id, for_update=True)
+    if attempts.settle(db.session, attempt, now()):
+        # Time that ran out before the proctor acted stays run out, even if the action
+        # is then refused (a pause after the deadline must not move the end).
+        db.session.commit()
+        dialect.begin_write(db.session)
     action(db.session, attempt)
     db.session.commit()
     if request.headers.get("HX-Request"):

@@ -42,7 +42,6 @@ def unlock(
     """
     if reason not in UNLOCK_REASONS:
         raise Invalid(str(_l("Choose a reason for unlocking.")))
-    attempts.settle(session, attempt, now)
     if attempt.state in attempts.ENDED:
         raise Conflict(str(_l("This exam has ended; there is nothing to unlock.")))
     if attempt.lock_session_id is None:
@@ -55,8 +54,6 @@ def unlock(
 
 def pause(session: Session, attempt: Attempt, actor_id: int, now: datetime,
           ip: str | None = None) -> None:
-    # Time that ran out before the proctor acted stays run out: end it at its deadline.
-    attempts.settle(session, attempt, now)
     attempts.transition(session, attempt, S.PAUSED, now, actor_id=actor_id, reason="paused")
     audit(session, "proctor.pause", actor_id, target=f"attempt:{attempt.id}", ip=ip)
 
