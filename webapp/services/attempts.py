@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from item_bank.ordering import item_order, option_order
-from webapp.errors import Conflict, NotFound
+from webapp import dialect
+from webapp.errors import Conflict, Invalid, NotFound
 from webapp.models import Attempt, AttemptEvent, AttemptState, ExamSession, Form, FormItem
 from webapp.services import timing
 
@@ -101,7 +102,7 @@ def transition(
         **{"from": current.value, "to": target.value, "reason": reason},
     )
     if target in (S.SUBMITTED, S.EXPIRED):
-        from webapp.services.results import score_attempt
+        from webapp.services.results import score_attempt  # results -> saves -> attempts
 
         score_attempt(session, attempt)
     session.flush()
@@ -173,8 +174,6 @@ def settle_due(session: Session, now: datetime, grace_s: float = 0.0) -> int:
     Reads the running attempts once and locks only those that are due, one short write
     transaction each, so a proctor console or the sweeper costs one query when none is.
     """
-    from webapp import dialect
-
     running = session.scalars(select(Attempt).where(Attempt.state == S.IN_PROGRESS)).all()
     due = [a.id for a in running if timing.is_due(a, now, grace_s)]
     session.commit()
@@ -214,8 +213,6 @@ def claim(session: Session, attempt: Attempt, login_session_id: str, now: dateti
 def start(
     session: Session, attempt: Attempt, login_session_id: str, now: datetime, *, accepted: bool
 ) -> None:
-    from webapp.errors import Invalid
-
     if attempt.state is not S.ADMITTED:
         if attempt.state in (S.IN_PROGRESS, S.PAUSED):
             return  # a second click on "Begin exam" just continues
