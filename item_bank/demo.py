@@ -7,6 +7,7 @@ reads only what the demo needs and names the file and item of any problem.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,17 @@ DOMAIN_ORDER = (
 )
 
 
+def reflow(text: str) -> str:
+    """Join the lines of each paragraph (YAML block scalars wrap at the author's width)."""
+    paragraphs = re.split(r"\n\s*\n", str(text).strip())
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+
+
 def _item(raw: dict[str, Any], where: str, domain: str, scenario: str | None) -> Item:
     try:
         options = tuple(Option(str(k), str(v)) for k, v in raw["options"].items())
         return Item(
-            code=str(raw["id"]), domain=domain, stem=str(raw["stem"]).strip(),
+            code=str(raw["id"]), domain=domain, stem=reflow(raw["stem"]),
             options=options, key=str(raw["key"]),
             kind=ItemKind.SCENARIO if scenario else ItemKind.MCQ, scenario=scenario,
         )
@@ -60,7 +67,7 @@ def load_file(path: Path) -> tuple[Domain, list[Item], list[ScenarioSet]]:
         if not 2 <= len(questions) <= 4 or not raw.get("vignette"):
             raise ValueError(f"{where}: needs a vignette and 2-4 questions")
         items.extend(questions)
-        scenarios.append(ScenarioSet(code, str(raw["vignette"]).strip(),
+        scenarios.append(ScenarioSet(code, reflow(raw["vignette"]),
                                      tuple(q.code for q in questions)))
     return domain, items, scenarios
 

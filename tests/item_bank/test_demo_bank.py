@@ -143,3 +143,14 @@ def test_duplicate_codes_across_files_are_refused(tmp_path: Path) -> None:
             f"domain: d{n}\nname: Domain {n}\nitems:\n{GOOD_ITEM}", encoding="utf-8")
     with pytest.raises(ValueError, match="duplicate item ids: X-001"):
         load_demo_bank(tmp_path)
+
+
+def test_reflow_joins_wrapped_lines_but_keeps_paragraphs() -> None:
+    from item_bank.demo import reflow
+
+    assert reflow("A client\nwho lives\n  alone.\n\nSecond  para.\n") == (
+        "A client who lives alone.\n\nSecond para."
+    )
+    bank = load_demo_bank()
+    for text in [s.vignette for s in bank.scenarios] + [i.stem for i in bank.items]:
+        assert "\n" not in text.replace("\n\n", "")
