@@ -34,6 +34,8 @@ class Config:
         # which logout and proctor actions revoke.
         self.WTF_CSRF_TIME_LIMIT: int = int(_hours("CSRF_TOKEN_HOURS", 14).total_seconds())
         self.PERMANENT_SESSION_LIFETIME: timedelta = _hours("SESSION_HOURS", 14)
+        # The lifetime counts from sign-in; re-signing the cookie on every save costs CPU.
+        self.SESSION_REFRESH_EACH_REQUEST = False
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE: bool = env.get("SESSION_COOKIE_SECURE", "") == "1"

@@ -9,10 +9,11 @@ locked"). PostgreSQL locks the rows it changes instead.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
@@ -74,8 +75,24 @@ def begin_write(session: Session) -> None:
         session.connection()
 
 
-def insert_for(session: Session, table: Any) -> Insert:
-    """An INSERT that supports ``on_conflict_do_update`` on the session's database."""
-    if is_sqlite(session):
-        return sqlite.insert(table)
-    return postgresql.insert(table)
+@functools.cache
+def _upsert_if_newer(dialect_name: str, table: Table) -> Insert:
+    insert = sqlite.insert if dialect_name == "sqlite" else postgresql.insert
+    stmt = insert(table)
+    keys = [c.name for c in table.primary_key.columns]
+    return stmt.on_conflict_do_update(
+        index_elements=keys,
+        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys},
+        where=table.c.seq < stmt.excluded.seq,
+    ).returning(table.c.seq)
+
+
+def upsert_if_newer(session: Session, table: Table, row: dict[str, Any]) -> bool:
+    """Insert ``row``, or replace the stored row only if its ``seq`` is lower.
+
+    ``INSERT .. ON CONFLICT (primary key) DO UPDATE .. WHERE seq < excluded.seq
+    RETURNING seq``, built once per database and table (the save path is hot). Returns
+    whether the row was written.
+    """
+    stmt = _upsert_if_newer(session.get_bind().dialect.name, table)
+    return session.execute(stmt, row).first() is not None

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from item_bank.ordering import item_order, option_order
@@ -27,6 +27,12 @@ TRANSITIONS: dict[AttemptState, frozenset[AttemptState]] = {
     S.VOIDED: frozenset(),
 }
 ENDED = frozenset({S.SUBMITTED, S.EXPIRED, S.VOIDED})
+# Built once (a Core insert: events are append-only and never loaded as objects here).
+_INSERT_EVENT = insert(AttemptEvent.__table__)
+_OWN_ATTEMPT = select(Attempt).where(
+    Attempt.id == bindparam("aid"), Attempt.candidate_id == bindparam("cid")
+)
+_OWN_ATTEMPT_FOR_UPDATE = _OWN_ATTEMPT.with_for_update()
 
 
 class IllegalTransition(Conflict):
@@ -74,10 +80,10 @@ def record_event(
     actor_id: int | None = None, client_time: datetime | None = None, seq: int | None = None,
     **data: Any,
 ) -> None:
-    session.add(AttemptEvent(
-        attempt_id=attempt.id, kind=kind, actor_id=actor_id, server_time=now,
-        client_time=client_time, seq=seq, data=data,
-    ))
+    session.execute(_INSERT_EVENT, {
+        "attempt_id": attempt.id, "kind": kind, "actor_id": actor_id, "server_time": now,
+        "client_time": client_time, "seq": seq, "data": data,
+    })
 
 
 def transition(
@@ -139,10 +145,8 @@ def get_for_candidate(
     session: Session, attempt_id: int, candidate_id: int, *, for_update: bool = False
 ) -> Attempt:
     """The candidate's own attempt; another candidate's is indistinguishable from none."""
-    stmt = select(Attempt).where(Attempt.id == attempt_id, Attempt.candidate_id == candidate_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    attempt = session.scalar(stmt)
+    stmt = _OWN_ATTEMPT_FOR_UPDATE if for_update else _OWN_ATTEMPT
+    attempt = session.scalar(stmt, {"aid": attempt_id, "cid": candidate_id})
     if attempt is None:
         raise NotFound()
     return attempt

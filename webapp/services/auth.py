@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from webapp.models import LoginSession, Role, User, utcnow
@@ -23,6 +23,19 @@ def use_cheap_hashing() -> None:
     global _hasher, _DUMMY_HASH
     _hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
     _DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+# Built once: every signed-in request runs it.
+_LIVE_SESSION_USER = (
+    select(User)
+    .join(LoginSession, LoginSession.user_id == User.id)
+    .where(
+        LoginSession.id == bindparam("sid"),
+        LoginSession.revoked_at.is_(None),
+        User.id == bindparam("uid"),
+        User.active.is_(True),
+    )
+)
 
 
 def hash_password(password: str) -> str:
@@ -87,16 +100,7 @@ def load_session_user(session: Session, user_id: int, token: str | None) -> User
     """The user of a live (not revoked) login session, or None."""
     if not token:
         return None
-    return session.scalar(
-        select(User)
-        .join(LoginSession, LoginSession.user_id == User.id)
-        .where(
-            LoginSession.id == token_id(token),
-            LoginSession.revoked_at.is_(None),
-            User.id == user_id,
-            User.active.is_(True),
-        )
-    )
+    return session.scalar(_LIVE_SESSION_USER, {"sid": token_id(token), "uid": user_id})
 
 
 def revoke_sessions(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from webapp import dialect
@@ -21,6 +21,24 @@ from webapp.models import Attempt, AttemptState, Response
 from webapp.services import attempts, timing
 
 MAX_SEQ = 2**31 - 1
+
+# Built once: the save path runs hundreds of times a second.
+_RESPONSES = Response.__table__
+_STORED_SEQ = select(_RESPONSES.c.seq).where(
+    _RESPONSES.c.attempt_id == bindparam("aid"), _RESPONSES.c.item_version_id == bindparam("item")
+)
+_ATTEMPTS = Attempt.__table__
+_ADVANCE = (
+    update(_ATTEMPTS)
+    .where(_ATTEMPTS.c.id == bindparam("aid"))
+    .values(
+        last_seq=case(
+            (_ATTEMPTS.c.last_seq < bindparam("new_seq"), bindparam("new_seq")),
+            else_=_ATTEMPTS.c.last_seq,
+        ),
+        current_position=func.coalesce(bindparam("pos"), _ATTEMPTS.c.current_position),
+    )
+)
 
 
 class StaleSave(Conflict):
@@ -85,35 +103,16 @@ def apply_save(
     validate(attempt, req)
     seq = req.seq if req.seq is not None else attempt.last_seq + 1
     struck = sorted(req.struck)
-    stmt = dialect.insert_for(session, Response.__table__).values(
-        attempt_id=attempt.id, item_version_id=req.item_id, choice=req.choice,
-        flagged=req.flagged, struck=struck, seq=seq, updated_at=now,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["attempt_id", "item_version_id"],
-        set_={
-            "choice": stmt.excluded.choice, "flagged": stmt.excluded.flagged,
-            "struck": stmt.excluded.struck, "seq": stmt.excluded.seq,
-            "updated_at": stmt.excluded.updated_at,
-        },
-        where=Response.__table__.c.seq < stmt.excluded.seq,
-    ).returning(Response.__table__.c.seq)
-    applied = session.execute(stmt).first() is not None
+    applied = dialect.upsert_if_newer(session, _RESPONSES, {
+        "attempt_id": attempt.id, "item_version_id": req.item_id, "choice": req.choice,
+        "flagged": req.flagged, "struck": struck, "seq": seq, "updated_at": now,
+    })
     if not applied:
-        stored = session.scalar(
-            select(Response.seq).where(
-                Response.attempt_id == attempt.id, Response.item_version_id == req.item_id
-            )
-        )
+        stored = session.scalar(_STORED_SEQ, {"aid": attempt.id, "item": req.item_id})
         if stored != seq:
             raise StaleSave()
-    values: dict[str, object] = {}
-    if seq > attempt.last_seq:
-        values["last_seq"] = seq
-    if req.position is not None:
-        values["current_position"] = req.position
-    if values:
-        session.execute(update(Attempt).where(Attempt.id == attempt.id).values(**values))
+    if seq > attempt.last_seq or req.position is not None:
+        session.execute(_ADVANCE, {"aid": attempt.id, "new_seq": seq, "pos": req.position})
     if applied:
         attempts.record_event(
             session, attempt, "save", now, actor_id=candidate_id, client_time=req.client_time,
