@@ -8,26 +8,41 @@ part; it only draws the countdown between server answers.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
 
-from webapp.models import Attempt
+if TYPE_CHECKING:
+    from webapp.models import Attempt
 
 
-def time_limit(attempt: Attempt) -> float:
+class Clocked(Protocol):
+    """What the time rules read: an Attempt, or a row of just these columns."""
+
+    @property
+    def time_allowed_s(self) -> int: ...
+    @property
+    def extra_time_s(self) -> int: ...
+    @property
+    def time_used_s(self) -> float: ...
+    @property
+    def segment_started_at(self) -> datetime | None: ...
+
+
+def time_limit(attempt: Clocked) -> float:
     return float(attempt.time_allowed_s + attempt.extra_time_s)
 
 
-def time_used(attempt: Attempt, now: datetime) -> float:
+def time_used(attempt: Clocked, now: datetime) -> float:
     used = attempt.time_used_s
     if attempt.segment_started_at is not None:
         used += max(0.0, (now - attempt.segment_started_at).total_seconds())
     return min(used, time_limit(attempt))
 
 
-def remaining(attempt: Attempt, now: datetime) -> float:
+def remaining(attempt: Clocked, now: datetime) -> float:
     return max(0.0, time_limit(attempt) - time_used(attempt, now))
 
 
-def deadline(attempt: Attempt) -> datetime | None:
+def deadline(attempt: Clocked) -> datetime | None:
     """When the running segment uses up the time; None while the clock is stopped."""
     if attempt.segment_started_at is None:
         return None
@@ -35,7 +50,7 @@ def deadline(attempt: Attempt) -> datetime | None:
     return attempt.segment_started_at + timedelta(seconds=max(0.0, left))
 
 
-def is_due(attempt: Attempt, now: datetime, grace_s: float = 0.0) -> bool:
+def is_due(attempt: Clocked, now: datetime, grace_s: float = 0.0) -> bool:
     end = deadline(attempt)
     return end is not None and now >= end + timedelta(seconds=grace_s)
 
