@@ -30,7 +30,7 @@ seed: migrate
 # Demo mode: migrates instance/exam.db, resets the demo data and serves on 127.0.0.1:$(PORT).
 run: seed
 	@echo "Serving the demo on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
-	EXAM_ENV=dev $(BIN)/gunicorn --workers $(WORKERS) --threads 4 --timeout 60 \
+	EXAM_ENV=dev $(BIN)/gunicorn --workers $(WORKERS) --threads 4 --timeout 60 --keep-alive 75 \
 		--bind 127.0.0.1:$(PORT) --access-logfile - 'webapp:create_app()'
 
 chromium:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, insert, select
@@ -37,6 +37,23 @@ _RUNNING_CLOCKS = select(
     Attempt.id, Attempt.segment_started_at, Attempt.time_used_s, Attempt.time_allowed_s,
     Attempt.extra_time_s,
 ).where(Attempt.state == S.IN_PROGRESS)
+
+
+class AttemptView(Protocol):
+    """What checks on a save read: an Attempt, or a row of just these columns."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def state(self) -> AttemptState: ...
+    @property
+    def lock_session_id(self) -> str | None: ...
+    @property
+    def last_seq(self) -> int: ...
+    @property
+    def option_order(self) -> dict[str, list[str]]: ...
+    @property
+    def item_order(self) -> list[int]: ...
 
 
 class IllegalTransition(Conflict):
@@ -80,7 +97,7 @@ class AttemptLocked(Conflict):
 
 
 def record_event(
-    session: Session, attempt: Attempt, kind: str, now: datetime, *,
+    session: Session, attempt: AttemptView, kind: str, now: datetime, *,
     actor_id: int | None = None, client_time: datetime | None = None, seq: int | None = None,
     **data: Any,
 ) -> None:
@@ -194,7 +211,7 @@ def settle_due(session: Session, now: datetime, grace_s: float = 0.0) -> int:
     return ended
 
 
-def require_in_progress(attempt: Attempt) -> None:
+def require_in_progress(attempt: AttemptView) -> None:
     if attempt.state is S.IN_PROGRESS:
         return
     if attempt.state is S.PAUSED:
@@ -204,7 +221,7 @@ def require_in_progress(attempt: Attempt) -> None:
     raise AttemptNotStarted()
 
 
-def check_lock(attempt: Attempt, login_session_id: str) -> None:
+def check_lock(attempt: AttemptView, login_session_id: str) -> None:
     if attempt.lock_session_id not in (None, login_session_id):
         raise AttemptLocked()
 

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from webapp import dialect
-from webapp.errors import Conflict, Invalid
+from webapp.errors import Conflict, Invalid, NotFound
 from webapp.models import Attempt, AttemptState, Response
 from webapp.services import attempts, timing
 
@@ -28,6 +28,15 @@ _STORED_SEQ = select(_RESPONSES.c.seq).where(
     _RESPONSES.c.attempt_id == bindparam("aid"), _RESPONSES.c.item_version_id == bindparam("item")
 )
 _ATTEMPTS = Attempt.__table__
+_SAVE_VIEW = (
+    select(
+        Attempt.id, Attempt.state, Attempt.lock_session_id, Attempt.last_seq,
+        Attempt.option_order, Attempt.item_order, Attempt.segment_started_at,
+        Attempt.time_used_s, Attempt.time_allowed_s, Attempt.extra_time_s,
+    )
+    .where(Attempt.id == bindparam("aid"), Attempt.candidate_id == bindparam("cid"))
+    .with_for_update()
+)
 _ADVANCE = (
     update(_ATTEMPTS)
     .where(_ATTEMPTS.c.id == bindparam("aid"))
@@ -71,7 +80,7 @@ class SaveResult:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def validate(attempt: Attempt, req: SaveRequest) -> None:
+def validate(attempt: attempts.AttemptView, req: SaveRequest) -> None:
     """Reject anything that is not a legal state of a question on this candidate's form."""
     options = attempt.option_order.get(str(req.item_id))
     if options is None:
@@ -95,8 +104,13 @@ def apply_save(
 ) -> SaveResult:
     """Apply one save inside a write transaction; the caller commits, then answers."""
     dialect.begin_write(session)
-    attempt = attempts.get_for_candidate(session, attempt_id, candidate_id, for_update=True)
-    if attempts.settle(session, attempt, now, grace_s):
+    # Only the columns a save reads, locked (FOR UPDATE on PostgreSQL): no ORM object.
+    attempt = session.execute(_SAVE_VIEW, {"aid": attempt_id, "cid": candidate_id}).first()
+    if attempt is None:
+        raise NotFound()
+    if timing.is_due(attempt, now, grace_s):
+        full = attempts.get_for_candidate(session, attempt_id, candidate_id, for_update=True)
+        attempts.settle(session, full, now, grace_s)
         raise attempts.AttemptEnded()
     attempts.require_in_progress(attempt)
     attempts.check_lock(attempt, login_session_id)
