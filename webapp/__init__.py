@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -84,4 +85,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from webapp.services.sweeper import start_sweeper
 
     start_sweeper(app)
+    if not app.testing:
+        # Move everything built so far out of the garbage collector's generations: a full
+        # collection over it pauses every thread of the worker for ~100 ms.
+        gc.freeze()
     return app

@@ -239,9 +239,12 @@ def position(attempt_id: int) -> WerkzeugResponse:
 
 @bp.get("/<id:attempt_id>/status")
 def status(attempt_id: int) -> WerkzeugResponse:
-    attempt = _open(attempt_id)
-    db.session.commit()
+    """Polled by every exam page: a read, unless the attempt's time has run out."""
     moment = now()
+    attempt = attempts.get_for_candidate(db.session, attempt_id, current_user.id)
+    if timing.is_due(attempt, moment, _grace()):
+        attempt = _open(attempt_id)
+    db.session.commit()
     sid = current_session_id()
     return jsonify(
         state=attempt.state.value,
