@@ -37,7 +37,7 @@ def current_session_id() -> str:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
+def _load_user(user_id: str) -> auth_service.SignedInUser | None:
     try:
         uid = int(user_id)
     except ValueError:
@@ -88,7 +88,7 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def home_for(user: User) -> str:
+def home_for(user: User | auth_service.SignedInUser) -> str:
     return {
         Role.CANDIDATE: url_for("candidate.home"),
         Role.PROCTOR: url_for("proctor.roster"),

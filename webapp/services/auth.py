@@ -25,9 +25,27 @@ def use_cheap_hashing() -> None:
     _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
+@dataclass(frozen=True)
+class SignedInUser:
+    """The signed-in user as requests see it (``current_user``): plain values, no ORM
+    object to build on every request. Implements Flask-Login's user protocol."""
+
+    id: int
+    email: str
+    full_name: str
+    role: Role
+    locale: str
+    is_active: bool = True
+    is_authenticated: bool = True
+    is_anonymous: bool = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
 # Built once: every signed-in request runs it.
 _LIVE_SESSION_USER = (
-    select(User)
+    select(User.id, User.email, User.full_name, User.role, User.locale)
     .join(LoginSession, LoginSession.user_id == User.id)
     .where(
         LoginSession.id == bindparam("sid"),
@@ -96,11 +114,14 @@ def open_session(
     return NewSession(token, row)
 
 
-def load_session_user(session: Session, user_id: int, token: str | None) -> User | None:
+def load_session_user(
+    session: Session, user_id: int, token: str | None
+) -> SignedInUser | None:
     """The user of a live (not revoked) login session, or None."""
     if not token:
         return None
-    return session.scalar(_LIVE_SESSION_USER, {"sid": token_id(token), "uid": user_id})
+    row = session.execute(_LIVE_SESSION_USER, {"sid": token_id(token), "uid": user_id}).first()
+    return SignedInUser(*row) if row is not None else None
 
 
 def revoke_sessions(
