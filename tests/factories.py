@@ -115,3 +115,12 @@ def make_attempt(session: Session, candidate: User, exam_session: ExamSession, *
     attempt.lock_session_id = lock_session_id
     session.flush()
     return attempt
+
+
+def reload_attempt(session: Session, attempt_id: int) -> Attempt:
+    """The attempt as stored: ends the test's transaction (requests commit in their own)."""
+    session.commit()
+    session.expire_all()
+    attempt = session.get(Attempt, attempt_id)
+    assert attempt is not None
+    return attempt

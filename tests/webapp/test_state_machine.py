@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.conftest import FakeClock
-from tests.factories import make_attempt, make_exam_session, make_form, make_user
+from tests.factories import make_attempt, make_exam_session, make_form, make_user, reload_attempt
 from webapp.errors import Conflict, DomainError, Invalid
 from webapp.models import Attempt, AttemptEvent, AttemptState, Form, Role
 from webapp.services import attempts, saves
@@ -49,14 +49,6 @@ def _snapshot(attempt: Attempt) -> dict[str, Any]:
         "time_used_s": attempt.time_used_s, "lock_session_id": attempt.lock_session_id,
         "raw_score": attempt.raw_score, "domain_raw": attempt.domain_raw,
     }
-
-
-def _reload(session: Session, attempt_id: int) -> Attempt:
-    session.commit()
-    session.expire_all()
-    attempt = session.get(Attempt, attempt_id)
-    assert attempt is not None
-    return attempt
 
 
 @pytest.fixture
@@ -105,7 +97,7 @@ def test_allowed_transition_changes_state_and_writes_an_event(
     attempts.transition(session, attempt, target, moment, actor_id=proctor.id,
                         reason="test move")
 
-    stored = _reload(session, attempt.id)
+    stored = reload_attempt(session, attempt.id)
     assert stored.state is target
     events = _events(session, attempt.id)
     assert len(events) == before + 1
@@ -159,7 +151,7 @@ def test_disallowed_transition_raises_409_and_changes_nothing(
     assert (err.current, err.target) == (source, target)
     assert err.message == f"This exam cannot go from {source.value} to {target.value}."
     assert _snapshot(attempt) == before
-    stored = _reload(session, attempt.id)
+    stored = reload_attempt(session, attempt.id)
     assert _snapshot(stored) == before
     assert [(e.id, e.kind, e.data) for e in _events(session, attempt.id)] == events_before
 
@@ -195,7 +187,7 @@ def test_submitted_and_expired_attempts_are_scored_without_pretest(
 
     attempts.transition(session, attempt, target, clock.advance(60))
 
-    stored = _reload(session, attempt.id)
+    stored = reload_attempt(session, attempt.id)
     slots = sorted(form.items, key=lambda s: s.position)
     right = [s for s in slots if s.scored and choices.get(s.position) == s.item.key]
     assert [s.position for s in right] == [1, 2, 4]
@@ -216,7 +208,7 @@ def test_voided_attempt_is_not_scored(session: Session, clock: FakeClock) -> Non
 
     attempts.transition(session, attempt, S.VOIDED, clock.advance(60), reason="misconduct")
 
-    stored = _reload(session, attempt.id)
+    stored = reload_attempt(session, attempt.id)
     assert stored.state is S.VOIDED
     assert stored.raw_score is None and stored.domain_raw is None
 
@@ -239,7 +231,7 @@ def test_start_needs_the_rules_accepted(session: Session, clock: FakeClock) -> N
     assert raised.value.status == 422
     assert "accept the exam rules" in raised.value.message
     session.rollback()  # what the view does
-    stored = _reload(session, attempt.id)
+    stored = reload_attempt(session, attempt.id)
     assert _snapshot(stored) == before
     assert len(_events(session, attempt.id)) == events_before
 
@@ -256,7 +248,7 @@ def test_start_claims_the_attempt_and_a_second_start_is_harmless(
     started = clock.advance(30)
 
     attempts.start(session, attempt, LOCK, started, accepted=True)
-    stored = _reload(session, attempt.id)
+    stored = reload_attempt(session, attempt.id)
     assert stored.state is S.IN_PROGRESS
     assert stored.started_at == started and stored.segment_started_at == started
     assert stored.lock_session_id == LOCK
@@ -269,7 +261,7 @@ def test_start_claims_the_attempt_and_a_second_start_is_harmless(
     attempts.start(session, stored, LOCK, clock.now, accepted=True)  # double click
     attempts.start(session, stored, LOCK, clock.now, accepted=False)  # resumed page
 
-    again = _reload(session, attempt.id)
+    again = reload_attempt(session, attempt.id)
     assert _snapshot(again) == snapshot
     assert len(_events(session, attempt.id)) == events_before + 2
 
@@ -290,7 +282,7 @@ def test_start_is_refused_before_admission_and_after_the_end(
 
     assert raised.value.status == 409
     assert (raised.value.current, raised.value.target) == (state, S.IN_PROGRESS)
-    assert _snapshot(_reload(session, attempt.id)) == before
+    assert _snapshot(reload_attempt(session, attempt.id)) == before
 
 
 def test_a_repeated_submit_is_harmless(session: Session, clock: FakeClock) -> None:
@@ -301,7 +293,7 @@ def test_a_repeated_submit_is_harmless(session: Session, clock: FakeClock) -> No
     submitted = clock.advance(600)
 
     attempts.submit(session, attempt, LOCK, submitted)
-    first = _snapshot(_reload(session, attempt.id))
+    first = _snapshot(reload_attempt(session, attempt.id))
     n_events = len(_events(session, attempt.id))
     assert first["state"] is S.SUBMITTED
     assert first["ended_at"] == submitted and first["time_used_s"] == 600.0
@@ -309,7 +301,7 @@ def test_a_repeated_submit_is_harmless(session: Session, clock: FakeClock) -> No
     clock.advance(60)
     attempts.submit(session, session.get(Attempt, attempt.id), LOCK, clock.now)
 
-    assert _snapshot(_reload(session, attempt.id)) == first
+    assert _snapshot(reload_attempt(session, attempt.id)) == first
     assert len(_events(session, attempt.id)) == n_events
     transitions = session.scalar(
         select(func.count()).select_from(AttemptEvent).where(
@@ -330,4 +322,4 @@ def test_submit_from_another_browser_is_refused(session: Session, clock: FakeClo
         attempts.submit(session, attempt, "another-browser", clock.advance(10))
 
     assert raised.value.status == 409
-    assert _snapshot(_reload(session, attempt.id)) == before
+    assert _snapshot(reload_attempt(session, attempt.id)) == before

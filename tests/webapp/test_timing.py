@@ -13,7 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import FakeClock, sign_in
-from tests.factories import PASSWORD, make_attempt, make_exam_session, make_form, make_user
+from tests.factories import (
+    PASSWORD,
+    make_attempt,
+    make_exam_session,
+    make_form,
+    make_user,
+    reload_attempt,
+)
 from webapp.models import Attempt, AttemptEvent, AttemptState, Form, Role, User
 from webapp.services import attempts, proctoring, timing
 from webapp.services.sweeper import sweep_once
@@ -21,14 +28,6 @@ from webapp.services.sweeper import sweep_once
 S = AttemptState
 LIMIT = 3 * 3600.0  # make_form's default duration: 180 minutes
 LOCK = "browser-session-1"
-
-
-def _reload(session: Session, attempt_id: int) -> Attempt:
-    session.commit()
-    session.expire_all()
-    attempt = session.get(Attempt, attempt_id)
-    assert attempt is not None
-    return attempt
 
 
 def _running(session: Session, clock: FakeClock, form: Form | None = None,
@@ -69,7 +68,7 @@ def test_time_accrues_only_while_in_progress(session: Session, clock: FakeClock)
     assert timing.deadline(attempt) == started + timedelta(seconds=LIMIT)
 
     proctoring.pause(session, attempt, proctor.id, clock.now)
-    stored = _reload(session, attempt.id)
+    stored = reload_attempt(session, attempt.id)
     assert stored.time_used_s == 60.0 and stored.segment_started_at is None
 
     clock.advance(LIMIT * 2)  # a pause longer than the exam: the clock is stopped
@@ -82,7 +81,7 @@ def test_time_accrues_only_while_in_progress(session: Session, clock: FakeClock)
     resumed = clock.now
     proctoring.resume(session, stored, proctor.id, resumed)
     clock.advance(40)
-    stored = _reload(session, attempt.id)
+    stored = reload_attempt(session, attempt.id)
     assert stored.started_at == started  # the first start stays the start
     assert stored.segment_started_at == resumed
     assert timing.time_used(stored, clock.now) == 100.0
@@ -106,7 +105,7 @@ def test_extra_time_extends_remaining_and_the_deadline(
 
     clock.advance(900)
     assert attempts.settle(session, attempt, clock.now)
-    stored = _reload(session, attempt.id)
+    stored = reload_attempt(session, attempt.id)
     assert stored.state is S.EXPIRED
     assert stored.ended_at == started + timedelta(seconds=LIMIT + 900)
     assert stored.time_used_s == LIMIT + 900
@@ -153,7 +152,7 @@ def test_settle_expires_exactly_at_the_deadline(session: Session, clock: FakeClo
     clock.advance(0.5)
     assert attempts.settle(session, attempt, clock.now)
 
-    stored = _reload(session, attempt.id)
+    stored = reload_attempt(session, attempt.id)
     assert stored.state is S.EXPIRED
     assert stored.ended_at == deadline
     assert stored.time_used_s == LIMIT
@@ -177,7 +176,7 @@ def test_settle_waits_for_the_grace_period_but_ends_at_the_deadline(
     assert attempt.state is S.IN_PROGRESS
     assert attempts.settle(session, attempt, clock.advance(0.001), grace_s=3.0)
 
-    stored = _reload(session, attempt.id)
+    stored = reload_attempt(session, attempt.id)
     assert stored.state is S.EXPIRED
     assert stored.ended_at == deadline
     assert stored.time_used_s == LIMIT
@@ -198,7 +197,7 @@ def test_settle_noticed_late_after_a_pause_still_ends_at_the_deadline(
     clock.advance(LIMIT + 7200)  # nobody looked for two hours after the end
     assert attempts.settle(session, attempt, clock.now)
 
-    stored = _reload(session, attempt.id)
+    stored = reload_attempt(session, attempt.id)
     assert stored.ended_at == deadline
     assert stored.time_used_s == LIMIT
     assert timing.remaining(stored, clock.now) == 0.0
@@ -220,12 +219,12 @@ def test_a_pause_after_the_deadline_does_not_move_the_end(
 
     client.post(f"/proctor/attempts/{attempt.id}/pause")
 
-    stored = _reload(session, attempt.id)
+    stored = reload_attempt(session, attempt.id)
     assert (stored.state, stored.ended_at) == (S.EXPIRED, deadline)
     clock.advance(600)
     client.post(f"/proctor/attempts/{attempt.id}/resume")
     sweep_once(app)
-    stored = _reload(session, attempt.id)
+    stored = reload_attempt(session, attempt.id)
     assert (stored.state, stored.ended_at) == (S.EXPIRED, deadline)
 
 
@@ -303,7 +302,7 @@ def test_sweeper_ends_an_attempt_whose_browser_closed_at_zero(
 
     assert sweep_once(app) == 1
 
-    stored = _reload(session, attempt.id)
+    stored = reload_attempt(session, attempt.id)
     assert stored.state is S.EXPIRED
     assert stored.ended_at == deadline
     assert stored.time_used_s == LIMIT
@@ -333,7 +332,7 @@ def test_the_browser_clock_changes_nothing_about_time(
         status = client.get(f"/exam/{attempt.id}/status").get_json()
         assert status["remaining_s"] == LIMIT - elapsed
 
-    stored = _reload(session, attempt.id)
+    stored = reload_attempt(session, attempt.id)
     assert stored.started_at == started and stored.segment_started_at == started
     assert stored.time_used_s == 0.0
     assert timing.deadline(stored) == started + timedelta(seconds=LIMIT)
@@ -364,5 +363,5 @@ def test_question_page_after_the_deadline_goes_to_time_is_up(
     done = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "Time is up" in done
     assert "Your time has ended." in done
-    stored = _reload(session, attempt.id)
+    stored = reload_attempt(session, attempt.id)
     assert stored.state is S.EXPIRED and stored.ended_at == deadline
