@@ -52,6 +52,7 @@ from flask import Flask
 from flask import session as flask_session
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
 
 from tests.live_server import LiveServer
 from webapp import create_app, dialect
@@ -70,7 +71,7 @@ from webapp.security import SESSION_TOKEN
 from webapp.services import attempts, auth
 from webapp.services.seed import FORM_CODE
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_save"  # created if missing
 PASSWORD = "bench-candidate-pass"
 TARGET_RATE = 300.0  # saves/s the platform must sustain on this 2-core machine
 TARGET_P99_MS = 100.0
@@ -160,6 +161,18 @@ class Result:
 
 
 def reset_postgres(url: str) -> None:
+    # A database of its own (created on first use), never the test suite's shared one.
+    parsed = make_url(url)
+    admin = dialect.make_engine(
+        parsed.set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"),
+                              {"d": parsed.database}).first()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
     engine = dialect.make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))

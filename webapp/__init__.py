@@ -39,8 +39,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["CLOCK"] = utcnow
     if config:
         app.config.from_mapping(config)
-    if app.config["EXAM_ENV"] == "test":
-        app.config.setdefault("TESTING", True)
     check_secret(app.config)
     if app.config["FAST_PASSWORD_HASHING"] and app.config["EXAM_ENV"] == "test":
         from webapp.services.auth import use_cheap_hashing
