@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from webapp.models import LoginSession, Role, User, utcnow
@@ -140,14 +140,3 @@ def revoke_sessions(
         execution_options={"synchronize_session": False},
     )
     return int(result.rowcount or 0)
-
-
-def count_live_sessions(session: Session, user_id: int) -> int:
-    return int(
-        session.scalar(
-            select(func.count()).select_from(LoginSession).where(
-                LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None)
-            )
-        )
-        or 0
-    )

@@ -8,7 +8,7 @@ late, reordered request can never overwrite a newer answer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -77,7 +77,6 @@ class SaveResult:
     remaining_s: float
     state: AttemptState
     duplicate: bool = False
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 def validate(attempt: attempts.AttemptView, req: SaveRequest) -> None:
