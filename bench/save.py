@@ -76,6 +76,7 @@ PASSWORD = "bench-candidate-pass"
 TARGET_RATE = 300.0  # saves/s the platform must sustain on this 2-core machine
 TARGET_P99_MS = 100.0
 SAVE_INTERVAL_S = 3.0  # the default pace of one candidate
+KEEPALIVE_S = 60  # how long a simulated browser keeps an idle connection
 # The gunicorn configurations with the lowest tail latency in docs/benchmarks.md. SQLite
 # admits one writer at a time and a waiting connection polls in a busy handler that naps
 # 1-100 ms between tries, so the fewer threads and processes compete, the shorter the tail.
@@ -301,11 +302,17 @@ async def run_load(
     window_start = start + warmup
     window_end = window_start + seconds
     snapshots: list[CpuSnapshot] = []
-    connector = aiohttp.TCPConnector(limit=0, force_close=not keepalive)
-    async with aiohttp.ClientSession(
-        connector=connector, timeout=aiohttp.ClientTimeout(total=30),
-        cookie_jar=aiohttp.DummyCookieJar(),
-    ) as http:
+    def client(limit: int) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=limit, force_close=not keepalive,
+                                           keepalive_timeout=KEEPALIVE_S),
+            timeout=aiohttp.ClientTimeout(total=30), cookie_jar=aiohttp.DummyCookieJar(),
+        )
+
+    # With keep-alive, each candidate is a browser with its own connections (a browser opens
+    # up to 6 per host; an exam page rarely has more than 2 saves in flight).
+    browsers = {c.attempt_id: client(2) for c in candidates} if keepalive else {}
+    async with client(0) as shared:
 
         async def save(candidate: Candidate, due: float) -> None:
             candidate.seq += 1
@@ -319,6 +326,7 @@ async def run_load(
                 "client_time": int(time.time() * 1000),
             }
             try:
+                http = browsers.get(candidate.attempt_id, shared)
                 async with http.post(
                     f"{url}/exam/{candidate.attempt_id}/save", data=json.dumps(body),
                     headers=headers(candidate),
@@ -356,6 +364,8 @@ async def run_load(
         while inflight:
             await asyncio.gather(*list(inflight))
         snapshots.append(cpu_snapshot(server_pgid))
+        for browser in browsers.values():
+            await browser.close()
     return samples, window_start, window_end, snapshots
 
 
@@ -406,8 +416,13 @@ def bench_one(kind: str, args: argparse.Namespace) -> Result:
     url = f"sqlite:///{workdir / 'bench.db'}" if kind == "sqlite" else args.pg_url
     # The expiry sweeper at its production interval (LiveServer's 1 s suits e2e tests).
     extra = {"EXPIRY_SWEEP_SECONDS": "5"}
-    if args.gunicorn_args:
-        extra["GUNICORN_CMD_ARGS"] = args.gunicorn_args
+    gunicorn_args = args.gunicorn_args
+    if args.keepalive:
+        # As `make run` serves: idle browser connections stay open between saves.
+        gunicorn_args = (f"--keep-alive {KEEPALIVE_S + 15} "
+                         f"--worker-connections {2 * args.candidates + 100} {gunicorn_args}")
+    if gunicorn_args:
+        extra["GUNICORN_CMD_ARGS"] = gunicorn_args.strip()
     workers = args.workers or BEST_CONFIG[kind][0]
     threads = args.threads or BEST_CONFIG[kind][1]
     server = LiveServer(url, workers=workers, threads=threads, env_extra=extra)
@@ -508,8 +523,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=None,
                    help="threads per worker (default: the best measured: "
                         + ", ".join(f"{db} {t}" for db, (_w, t) in BEST_CONFIG.items()) + ")")
-    p.add_argument("--keepalive", action="store_true",
-                   help="reuse connections (default: a new connection per save)")
+    p.add_argument("--keepalive", action=argparse.BooleanOptionalAction, default=True,
+                   help="each candidate keeps its connections open between saves, as a "
+                        "browser does with `make run`'s keep-alive (default); "
+                        "--no-keepalive opens a new connection per save")
     p.add_argument("--gunicorn-args", default="",
                    help="extra gunicorn options, passed as GUNICORN_CMD_ARGS")
     p.add_argument("--pg-url", default=os.environ.get("BENCH_POSTGRES_URL", PG_URL),

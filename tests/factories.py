@@ -16,6 +16,7 @@ from webapp.models import (
     Form,
     FormItem,
     ItemVersion,
+    LoginSession,
     Programme,
     Role,
     Scenario,
@@ -112,6 +113,9 @@ def make_attempt(session: Session, candidate: User, exam_session: ExamSession, *
     }[state]
     for target in path:
         attempts.transition(session, attempt, target, moment)
+    if lock_session_id is not None and session.get(LoginSession, lock_session_id) is None:
+        # A lock names a real login session of the candidate (saves check it is live).
+        session.add(LoginSession(id=lock_session_id, user_id=candidate.id))
     attempt.lock_session_id = lock_session_id
     session.flush()
     return attempt

@@ -62,12 +62,39 @@ def require_role(blueprint: Blueprint, *roles: Role) -> None:
 
     @blueprint.before_request
     def _check() -> Any:
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if current_user.role not in roles:
-            record_security_event("security.wrong_role", role=str(current_user.role))
-            raise Forbidden()
+        view = current_app.view_functions.get(request.endpoint or "")
+        if getattr(view, "checks_sign_in_itself", False):
+            return None
+        return check_role(*roles)
+
+
+def check_role(*roles: Role) -> WerkzeugResponse | None:
+    """401 (a response) for anonymous users, 403 (raised, logged) for other roles."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if current_user.role not in roles:
+        record_security_event("security.wrong_role", role=str(current_user.role))
+        raise Forbidden()
+    return None
+
+
+def checks_sign_in_itself(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a hot view that verifies the login session inside its own transaction.
+
+    The blueprint's role check then skips the sign-in lookup (a query and a transaction of
+    its own); the view must call `check_role` whenever its own check fails, and the URL-map
+    test proves anonymous and wrong-role requests are still refused.
+    """
+    view.checks_sign_in_itself = True  # type: ignore[attr-defined]
+    return view
+
+
+def signed_in_ids() -> tuple[int, str] | None:
+    """(user id, stored login-session id) the session cookie claims, unverified, or None."""
+    uid, token = session.get("_user_id"), session.get(SESSION_TOKEN)
+    if not isinstance(uid, str) or not uid.isdigit() or not isinstance(token, str) or not token:
         return None
+    return int(uid), token_id(token)
 
 
 def public(view: Callable[..., Any]) -> Callable[..., Any]:

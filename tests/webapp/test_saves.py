@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import FakeClock, sign_in
 from tests.factories import PASSWORD, make_attempt, make_exam_session, make_form, make_user
-from webapp.models import Attempt, AttemptEvent, AttemptState, Response, Role
+from webapp.models import (
+    Attempt,
+    AttemptEvent,
+    AttemptState,
+    LoginSession,
+    Response,
+    Role,
+    User,
+)
 from webapp.services import saves
 from webapp.services.saves import SaveRequest, StaleSave
 
@@ -211,6 +219,93 @@ def test_a_save_after_the_deadline_is_refused_and_not_stored(
     assert late.get_json()["error"] == "attempt_ended"
     assert _row(session, exam, 1) == ("A", False, [], 1)
     assert [e.seq for e in _save_events(session, exam.attempt_id)] == [1]
+
+
+# The save checks the login session inside its own statement (no separate sign-in lookup):
+# a revoked session, a deactivated account or someone else's attempt stores nothing.
+
+
+def _revoke_all(session: Session, exam: Exam) -> None:
+    session.execute(update(LoginSession).where(LoginSession.user_id == exam.candidate_id)
+                    .values(revoked_at=exam.started))
+    session.commit()
+
+
+def test_a_save_from_a_revoked_login_session_is_refused_401(
+    session: Session, client: FlaskClient, exam: Exam
+) -> None:
+    assert _save(client, exam, 1, 1, "A").status_code == 200
+    _revoke_all(session, exam)
+
+    refused = _save(client, exam, 2, 1, "B")
+
+    assert refused.status_code == 401
+    assert refused.get_json()["error"] == "unauthorized"
+    assert _row(session, exam, 1) == ("A", False, [], 1)
+    assert [e.seq for e in _save_events(session, exam.attempt_id)] == [1]
+
+
+def test_a_save_from_a_deactivated_account_is_refused_401(
+    session: Session, client: FlaskClient, exam: Exam
+) -> None:
+    session.execute(update(User).where(User.id == exam.candidate_id).values(active=False))
+    session.commit()
+
+    assert _save(client, exam, 1, 1, "A").status_code == 401
+    assert _row(session, exam, 1) is None
+
+
+def test_a_save_to_another_candidates_attempt_is_404_and_stores_nothing(
+    session: Session, client: FlaskClient, exam: Exam, clock: FakeClock
+) -> None:
+    form = make_form(session, n_items=2)
+    other = make_user(session, Role.CANDIDATE)
+    theirs = make_attempt(session, other, make_exam_session(session, form),
+                          state=S.IN_PROGRESS, now=clock.now, lock_session_id="their-browser")
+    item = form.items[0].item_version_id
+    session.commit()
+
+    refused = client.post(f"/exam/{theirs.id}/save", json={"seq": 1, "item": item,
+                                                           "choice": "A"})
+
+    assert refused.status_code == 404
+    assert session.get(Response, (theirs.id, item)) is None
+
+
+def test_a_forged_cookie_user_id_cannot_save_into_another_attempt(
+    session: Session, client: FlaskClient, exam: Exam, clock: FakeClock
+) -> None:
+    """The session cookie is signed, but even a cookie naming another user id with this
+    browser's token is refused: the token's login session belongs to this candidate."""
+    other = make_user(session, Role.CANDIDATE)
+    theirs = make_attempt(session, other, make_exam_session(session, make_form(session, n_items=2)),
+                          state=S.IN_PROGRESS, now=clock.now)
+    session.commit()
+    with client.session_transaction() as cookie:
+        cookie["_user_id"] = str(other.id)
+    body = {"seq": 1, "item": theirs.option_order and int(next(iter(theirs.option_order))),
+            "choice": "A"}
+
+    assert client.post(f"/exam/{theirs.id}/save", json=body).status_code == 401
+    assert _save_events(session, theirs.id) == []
+
+
+def test_the_save_endpoint_skips_the_separate_sign_in_lookup(
+    session: Session, client: FlaskClient, exam: Exam
+) -> None:
+    """The hot path runs one statement that both locks the attempt and checks the login
+    session: the user loader is not called on a successful save."""
+    from webapp.extensions import login_manager
+
+    calls: list[str] = []
+    loader = login_manager._user_callback
+    login_manager._user_callback = lambda uid: calls.append(uid) or loader(uid)
+    try:
+        assert _save(client, exam, 1, 1, "A").status_code == 200
+    finally:
+        login_manager._user_callback = loader
+    assert calls == []
+    assert _row(session, exam, 1) == ("A", False, [], 1)
 
 
 # --- the service ---------------------------------------------------------------------------

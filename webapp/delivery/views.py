@@ -5,16 +5,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from webapp import dialect
 from webapp.errors import Invalid, NotFound
-from webapp.extensions import db
+from webapp.extensions import db, limiter
 from webapp.models import Attempt, AttemptState, Role
-from webapp.security import current_session_id, now, require_role
+from webapp.security import (
+    check_role,
+    checks_sign_in_itself,
+    current_session_id,
+    now,
+    require_role,
+    signed_in_ids,
+)
 from webapp.services import attempts, delivery, saves, timing
 
 bp = Blueprint("delivery", __name__, url_prefix="/exam")
@@ -202,16 +209,36 @@ def _client_time(value: Any) -> datetime | None:
         return None
 
 
+def _refuse_save() -> WerkzeugResponse:
+    """The save's own sign-in check failed: answer as the blueprint's check would (401, 403),
+    or 404 for a signed-in candidate's save to an attempt that is not theirs."""
+    db.session.rollback()
+    g.pop("_login_user", None)  # the save's statement is newer than any user loaded before
+    refused = check_role(Role.CANDIDATE)
+    if refused is not None:
+        return refused
+    raise NotFound()
+
+
+# The hot path (every answer, flag and strike): no separate sign-in lookup, no rate-limit
+# bookkeeping; the save's statement checks the login session (`saves.apply_save`).
 @bp.post("/<id:attempt_id>/save")
+@checks_sign_in_itself
+@limiter.exempt
 def save(attempt_id: int) -> WerkzeugResponse:
-    body = request.get_json(silent=True)
-    if body is None:
-        raise Invalid(_("The save must be a JSON object."))
-    req = _parse_save(body)
+    ids = signed_in_ids()
+    if ids is None:
+        return _refuse_save()
     try:
-        result = saves.apply_save(
-            db.session, attempt_id, current_user.id, current_session_id(), req, now(), _grace()
-        )
+        req = _parse_save(request.get_json(silent=True))
+    except Invalid:
+        if (refused := check_role(Role.CANDIDATE)) is not None:
+            return refused  # sign-in comes first, as on every other route
+        raise
+    try:
+        result = saves.apply_save(db.session, attempt_id, *ids, req, now(), _grace())
+    except saves.NotSignedIn:
+        return _refuse_save()
     except attempts.AttemptEnded:
         db.session.commit()  # keep the expiry the save may just have recorded; nothing else
         raise

@@ -16,8 +16,8 @@ from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from webapp import dialect
-from webapp.errors import Conflict, Invalid, NotFound
-from webapp.models import Attempt, AttemptState, Response
+from webapp.errors import Conflict, Invalid
+from webapp.models import Attempt, AttemptState, LoginSession, Response, Role, User
 from webapp.services import attempts, timing
 
 MAX_SEQ = 2**31 - 1
@@ -28,14 +28,28 @@ _STORED_SEQ = select(_RESPONSES.c.seq).where(
     _RESPONSES.c.attempt_id == bindparam("aid"), _RESPONSES.c.item_version_id == bindparam("item")
 )
 _ATTEMPTS = Attempt.__table__
+# The sign-in check rides in the save's own statement: the candidate's login session is live
+# and the account active (the save view skips the separate sign-in lookup).
+_SIGNED_IN = (
+    select(User.role)
+    .join(LoginSession, LoginSession.user_id == User.id)
+    .where(
+        LoginSession.id == bindparam("sid"),
+        LoginSession.revoked_at.is_(None),
+        User.id == bindparam("cid"),
+        User.active.is_(True),
+    )
+    .scalar_subquery()
+)
 _SAVE_VIEW = (
     select(
         Attempt.id, Attempt.state, Attempt.lock_session_id, Attempt.last_seq,
         Attempt.option_order, Attempt.item_order, Attempt.segment_started_at,
         Attempt.time_used_s, Attempt.time_allowed_s, Attempt.extra_time_s,
+        _SIGNED_IN.label("signed_in_role"),
     )
     .where(Attempt.id == bindparam("aid"), Attempt.candidate_id == bindparam("cid"))
-    .with_for_update()
+    .with_for_update(of=_ATTEMPTS)
 )
 _ADVANCE = (
     update(_ATTEMPTS)
@@ -48,6 +62,11 @@ _ADVANCE = (
         current_position=func.coalesce(bindparam("pos"), _ATTEMPTS.c.current_position),
     )
 )
+
+
+class NotSignedIn(Exception):
+    """The login session is not a live candidate session of this attempt's owner (or the
+    attempt is not theirs): the caller answers as its ordinary sign-in check would."""
 
 
 class StaleSave(Conflict):
@@ -101,12 +120,19 @@ def apply_save(
     session: Session, attempt_id: int, candidate_id: int, login_session_id: str,
     req: SaveRequest, now: datetime, grace_s: float = 0.0,
 ) -> SaveResult:
-    """Apply one save inside a write transaction; the caller commits, then answers."""
+    """Apply one save inside a write transaction; the caller commits, then answers.
+
+    ``candidate_id`` and ``login_session_id`` may come straight from the session cookie:
+    the statement that locks the attempt also checks that this login session is live and
+    belongs to the attempt's candidate, and raises `NotSignedIn` otherwise.
+    """
     dialect.begin_write(session)
     # Only the columns a save reads, locked (FOR UPDATE on PostgreSQL): no ORM object.
-    attempt = session.execute(_SAVE_VIEW, {"aid": attempt_id, "cid": candidate_id}).first()
-    if attempt is None:
-        raise NotFound()
+    attempt = session.execute(
+        _SAVE_VIEW, {"aid": attempt_id, "cid": candidate_id, "sid": login_session_id}
+    ).first()
+    if attempt is None or attempt.signed_in_role != Role.CANDIDATE:
+        raise NotSignedIn()
     if timing.is_due(attempt, now, grace_s):
         full = attempts.get_for_candidate(session, attempt_id, candidate_id, for_update=True)
         attempts.settle(session, full, now, grace_s)
