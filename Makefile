@@ -7,7 +7,7 @@ WORKERS ?= 2
 export EXAM_INSTANCE_DIR ?= $(CURDIR)/instance
 PG_TEST_URL := postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint chromium migrate seed bench-save clean messages
+.PHONY: run test lint chromium migrate seed bench-save bench-scoring clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ test: $(VENV)/.dev-installed chromium lint
 
 bench-save: $(VENV)/.dev-installed
 	$(BIN)/python -m bench.save
+
+# The psychometric engine at production size, against girth (the `bench` extra).
+bench-scoring: $(VENV)/.dev-installed
+	$(BIN)/python -c "import girth" 2>/dev/null || $(BIN)/pip install -q -e '.[dev,bench]'
+	$(BIN)/python -m bench.scoring
 
 clean:
 	rm -rf $(VENV) instance *.egg-info
