@@ -304,8 +304,10 @@ async def run_load(
     snapshots: list[CpuSnapshot] = []
     def client(limit: int) -> aiohttp.ClientSession:
         return aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=limit, force_close=not keepalive,
-                                           keepalive_timeout=KEEPALIVE_S),
+            connector=aiohttp.TCPConnector(
+                limit=limit, force_close=not keepalive,
+                **({"keepalive_timeout": KEEPALIVE_S} if keepalive else {}),
+            ),
             timeout=aiohttp.ClientTimeout(total=30), cookie_jar=aiohttp.DummyCookieJar(),
         )
 
