@@ -28,9 +28,11 @@ seed: migrate
 	EXAM_ENV=dev $(BIN)/flask --app webapp seed-demo
 
 # Demo mode: migrates instance/exam.db, resets the demo data and serves on 127.0.0.1:$(PORT).
+# Sync workers: requests are short and CPU-bound, and threads in one process queue behind the
+# GIL (docs/benchmarks.md: twice the saves per second of gthread workers on two cores).
 run: seed
 	@echo "Serving the demo on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
-	EXAM_ENV=dev $(BIN)/gunicorn --workers $(WORKERS) --threads 4 --timeout 60 --keep-alive 75 \
+	EXAM_ENV=dev $(BIN)/gunicorn --workers $(WORKERS) --worker-class sync --timeout 60 \
 		--bind 127.0.0.1:$(PORT) --access-logfile - 'webapp:create_app()'
 
 chromium:

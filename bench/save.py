@@ -80,7 +80,7 @@ KEEPALIVE_S = 60  # how long a simulated browser keeps an idle connection
 # The gunicorn configurations with the lowest tail latency in docs/benchmarks.md. SQLite
 # admits one writer at a time and a waiting connection polls in a busy handler that naps
 # 1-100 ms between tries, so the fewer threads and processes compete, the shorter the tail.
-BEST_CONFIG = {"sqlite": (1, 2), "postgres": (2, 2)}
+BEST_CONFIG = {"sqlite": (2, 1), "postgres": (2, 1)}
 ERROR_EXAMPLES: dict[str, str] = {}  # first message seen per client-side error type
 
 
@@ -525,10 +525,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=None,
                    help="threads per worker (default: the best measured: "
                         + ", ".join(f"{db} {t}" for db, (_w, t) in BEST_CONFIG.items()) + ")")
-    p.add_argument("--keepalive", action=argparse.BooleanOptionalAction, default=True,
+    p.add_argument("--keepalive", action=argparse.BooleanOptionalAction, default=False,
                    help="each candidate keeps its connections open between saves, as a "
-                        "browser does with `make run`'s keep-alive (default); "
-                        "--no-keepalive opens a new connection per save")
+                        "browser does with a gthread server's keep-alive (default off: "
+                        "gunicorn's sync workers, the default, close every connection)")
     p.add_argument("--gunicorn-args", default="",
                    help="extra gunicorn options, passed as GUNICORN_CMD_ARGS")
     p.add_argument("--pg-url", default=os.environ.get("BENCH_POSTGRES_URL", PG_URL),

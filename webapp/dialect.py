@@ -153,12 +153,12 @@ def _upsert_if_newer(dialect_name: str, table: Table) -> Insert:
     ).returning(table.c.seq)
 
 
-def upsert_if_newer(session: Session, table: Table, row: dict[str, Any]) -> bool:
+def upsert_if_newer(session: Session | Connection, table: Table, row: dict[str, Any]) -> bool:
     """Insert ``row``, or replace the stored row only if its ``seq`` is lower.
 
     ``INSERT .. ON CONFLICT (primary key) DO UPDATE .. WHERE seq < excluded.seq
     RETURNING seq``, built once per database and table (the save path is hot). Returns
     whether the row was written.
     """
-    stmt = _upsert_if_newer(session.get_bind().dialect.name, table)
-    return session.execute(stmt, row).first() is not None
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    return session.execute(_upsert_if_newer(dialect.name, table), row).first() is not None

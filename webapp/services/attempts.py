@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from item_bank.ordering import item_order, option_order
@@ -97,7 +97,7 @@ class AttemptLocked(Conflict):
 
 
 def record_event(
-    session: Session, attempt: AttemptView, kind: str, now: datetime, *,
+    session: Session | Connection, attempt: AttemptView, kind: str, now: datetime, *,
     actor_id: int | None = None, client_time: datetime | None = None, seq: int | None = None,
     **data: Any,
 ) -> None:

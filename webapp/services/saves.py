@@ -127,8 +127,10 @@ def apply_save(
     belongs to the attempt's candidate, and raises `NotSignedIn` otherwise.
     """
     dialect.begin_write(session)
-    # Only the columns a save reads, locked (FOR UPDATE on PostgreSQL): no ORM object.
-    attempt = session.execute(
+    # Core statements on the session's connection (no ORM layer on the hot path); the
+    # columns a save reads, locked (FOR UPDATE on PostgreSQL): no ORM object.
+    conn = session.connection()
+    attempt = conn.execute(
         _SAVE_VIEW, {"aid": attempt_id, "cid": candidate_id, "sid": login_session_id}
     ).first()
     if attempt is None or attempt.signed_in_role != Role.CANDIDATE:
@@ -142,19 +144,19 @@ def apply_save(
     validate(attempt, req)
     seq = req.seq if req.seq is not None else attempt.last_seq + 1
     struck = sorted(req.struck)
-    applied = dialect.upsert_if_newer(session, _RESPONSES, {
+    applied = dialect.upsert_if_newer(conn, _RESPONSES, {
         "attempt_id": attempt.id, "item_version_id": req.item_id, "choice": req.choice,
         "flagged": req.flagged, "struck": struck, "seq": seq, "updated_at": now,
     })
     if not applied:
-        stored = session.scalar(_STORED_SEQ, {"aid": attempt.id, "item": req.item_id})
+        stored = conn.scalar(_STORED_SEQ, {"aid": attempt.id, "item": req.item_id})
         if stored != seq:
             raise StaleSave()
     if seq > attempt.last_seq or req.position is not None:
-        session.execute(_ADVANCE, {"aid": attempt.id, "new_seq": seq, "pos": req.position})
+        conn.execute(_ADVANCE, {"aid": attempt.id, "new_seq": seq, "pos": req.position})
     if applied:
         attempts.record_event(
-            session, attempt, "save", now, actor_id=candidate_id, client_time=req.client_time,
+            conn, attempt, "save", now, actor_id=candidate_id, client_time=req.client_time,
             seq=seq, item=req.item_id, choice=req.choice, flagged=req.flagged, struck=struck,
         )
     return SaveResult(
