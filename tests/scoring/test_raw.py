@@ -29,7 +29,9 @@ def test_codes() -> None:
 def test_package_reexports_public_names() -> None:
     for name in scoring.raw.__all__:
         assert getattr(scoring, name) is getattr(scoring.raw, name)
-    assert set(scoring.__all__) == set(scoring.raw.__all__)
+    modules = {"domains", "equating", "irt", "item_analysis", "percentiles", "reliability",
+               "scaling"}
+    assert set(scoring.__all__) == set(scoring.raw.__all__) | modules
 
 
 def test_doctests() -> None:
@@ -553,3 +555,16 @@ def test_property_score_choices_matches_definition(
     widened = score_choices(choices, [set(labels) | {"D"} for labels in key])
     assert (widened >= out).all()
     assert ((widened != out) <= ((out == WRONG) & (choices == "D"))).all()
+
+
+def test_scoring_imports_only_numpy_and_scipy() -> None:
+    """scoring/ is a pure library: importing all of it loads no web or database code."""
+    import subprocess
+    import sys
+
+    code = ("import sys, scoring; "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+            "{'flask', 'sqlalchemy', 'werkzeug', 'jinja2', 'webapp', 'item_bank', 'pandas'}); "
+            "print(','.join(bad))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
