@@ -1,17 +1,43 @@
-"""Persisted item versions and forms. Item versions are immutable once on a form."""
+"""Persisted item versions and forms. Item versions are immutable: an import that changes
+an item adds a version (item_bank.authoring decides by content hash), and forms pin versions.
+
+The key and the rationales never leave the server: no template or JSON for candidates reads
+them (webapp/services/delivery.py lists what does).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import enum
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Enum,
+    Float,
+    ForeignKey,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from item_bank.model import ItemKind
+from item_bank.model import CognitiveLevel, ItemKind, QuestionType, Status
 from webapp.models.base import Base
 
 if TYPE_CHECKING:
     from webapp.models.programme import Programme
+
+
+def _enum(kind: type[enum.Enum]) -> Enum:
+    # Stored as its value in a VARCHAR: adding a value later needs no migration.
+    return Enum(kind, native_enum=False, length=20,
+                values_callable=lambda e: [m.value for m in e])
+
+
+def _json_list() -> Any:
+    return mapped_column(JSON, default=list, server_default=text("'[]'"))
 
 
 class Scenario(Base):
@@ -24,6 +50,15 @@ class Scenario(Base):
     code: Mapped[str] = mapped_column(String(60))
     version: Mapped[int] = mapped_column(default=1)
     vignette: Mapped[str] = mapped_column(Text)
+    # Authoring fields (empty for the demo bank): the set's defaults for its questions.
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"))
+    question_codes: Mapped[list[str]] = _json_list()  # in authored order
+    author: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    status: Mapped[Status | None] = mapped_column(_enum(Status))
+    references: Mapped[list[str]] = _json_list()
+    # [{"file", "alt", "media_type", "sha256", "size"}]; the bytes are in image_assets.
+    assets: Mapped[list[dict[str, Any]]] = _json_list()
+    content_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class ItemVersion(Base):
@@ -45,10 +80,36 @@ class ItemVersion(Base):
     key: Mapped[str] = mapped_column(String(20))
     scenario_id: Mapped[int | None] = mapped_column(ForeignKey("scenarios.id"))
     scenario: Mapped[Scenario | None] = relationship(lazy="joined")
+    # Authoring fields (item_bank.authoring; empty for the demo bank).
+    subdomain_code: Mapped[str | None] = mapped_column(String(60))
+    question_type: Mapped[QuestionType | None] = mapped_column(_enum(QuestionType))
+    cognitive_level: Mapped[CognitiveLevel | None] = mapped_column(_enum(CognitiveLevel))
+    status: Mapped[Status] = mapped_column(_enum(Status), default=Status.OPERATIONAL,
+                                           server_default=Status.OPERATIONAL.value)
+    # {"A": "why A is wrong", ...}: for reviewers only, like the key.
+    rationales: Mapped[dict[str, str]] = mapped_column(JSON, default=dict,
+                                                       server_default=text("'{}'"))
+    references: Mapped[list[str]] = _json_list()
+    author: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    enemies: Mapped[list[str]] = _json_list()  # item codes that must not share a form
+    assets: Mapped[list[dict[str, Any]]] = _json_list()  # as Scenario.assets
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    difficulty: Mapped[float | None] = mapped_column(Float)  # banked Rasch difficulty
 
     @property
     def option_ids(self) -> list[str]:
         return [o["id"] for o in self.options]
+
+
+class ImageAsset(Base):
+    """The bytes of an image used by items or vignettes, stored once per content hash."""
+
+    __tablename__ = "image_assets"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int]
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Form(Base):

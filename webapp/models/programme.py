@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.models.base import Base
@@ -32,6 +32,9 @@ class ContentDomain(Base):
     code: Mapped[str] = mapped_column(String(60))
     name: Mapped[str] = mapped_column(String(200))
     position: Mapped[int]
+    # [{"code": "transitions-of-care", "name": "Transitions of care"}, ...] (programme.yaml)
+    subdomains: Mapped[list[dict[str, str]]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'"))
     programme: Mapped[Programme] = relationship(back_populates="domains")
 
 
