@@ -351,3 +351,24 @@ def test_cheap_hashing_cannot_be_switched_on_outside_tests(
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+def test_cli_commands_that_serve_nothing_work_without_a_secret(tmp_path: Path) -> None:
+    """`flask items validate` needs no secret (it signs no cookie); `flask run` still refuses
+    the built-in one, like gunicorn."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("EXAM_ENV", "SECRET_KEY")}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.db'}"
+    flask = [sys.executable, "-m", "flask", "--app", "webapp"]
+    example = Path(__file__).resolve().parents[2] / "item_bank" / "content" / "ccm" / "scenarios"
+    validate = subprocess.run([*flask, "items", "validate", str(example / "CCM-S-0001.yaml")],
+                              env=env, capture_output=True, text=True, timeout=60)
+    assert validate.returncode == 0, validate.stderr
+    assert "OK: 1 file(s)" in validate.stdout
+    serve = subprocess.run([*flask, "run", "--port", "0"], env=env, capture_output=True,
+                           text=True, timeout=60)
+    assert serve.returncode != 0
+    assert "SECRET_KEY is the built-in development key" in serve.stderr
