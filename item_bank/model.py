@@ -33,10 +33,15 @@ class CognitiveLevel(enum.StrEnum):
 
 
 class Status(enum.StrEnum):
-    """Life cycle of an item version; only pretest and operational items go on forms."""
+    """Life cycle of an item version; only pretest and operational items go on forms.
+
+    Authored in the YAML and moved on by the review workflow (webapp/services/reviews.py):
+    draft -> review -> approved -> pretest | operational; any of them -> retired.
+    """
 
     DRAFT = "draft"
     REVIEW = "review"
+    APPROVED = "approved"  # reviewed and accepted; not yet on a form
     PRETEST = "pretest"
     OPERATIONAL = "operational"
     RETIRED = "retired"

@@ -182,7 +182,15 @@ def test_the_shipped_example_content_is_valid() -> None:
     assert [d.name for d in programme.domains] == [
         "Care Coordination", "Assessment and Planning", "Implementation and Monitoring",
         "Evaluation", "Professional Practice"]
-    assert len(batch.scenarios) == 1 and len(batch.items) == 4
+    # Issue 5's content: at least 360 items, 30 scenario sets, every domain and sub-domain,
+    # the three question types, a rationale for every option.
+    assert len(batch.items) >= 360 and len(batch.scenarios) >= 30
+    assert {i.question_type for i in batch.items} == set(QuestionType)
+    covered = {(i.domain, i.subdomain) for i in batch.items}
+    assert covered == {(d.code, s.code) for d in programme.domains for s in d.subdomains}
+    assert all(o.rationale for i in batch.items for o in i.options)
+    keys = [i.key for i in batch.items]
+    assert all(abs(keys.count(k) / len(keys) - 0.25) < 0.05 for k in "ABCD")
 
 
 def test_text_values_are_taken_as_written(bank: Path) -> None:
@@ -276,9 +284,9 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
     ("unknown level", _item("level: recall", "level: synthesis"),
      [f"{P}:7: level: unknown value 'synthesis'; expected one of recall, application, "
       "analysis"]),
-    ("unknown status", _item("status: draft", "status: approved"),
-     [f"{P}:8: status: unknown value 'approved'; expected one of draft, review, pretest, "
-      "operational, retired"]),
+    ("unknown status", _item("status: draft", "status: accepted"),
+     [f"{P}:8: status: unknown value 'accepted'; expected one of draft, review, approved, "
+      "pretest, operational, retired"]),
     ("missing author", _item("author: A. Writer\n", ""), [f"{P}:1: author: missing author"]),
     ("missing references", _item("references:\n  - A reference book, chapter 2\n", ""),
      [f"{P}:1: references: missing references: give at least one"]),

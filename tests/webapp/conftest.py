@@ -9,6 +9,7 @@ a fresh session by :func:`db_rows`.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,12 +22,17 @@ from sqlalchemy import select
 from tests.conftest import FakeClock, sign_in
 from tests.factories import PASSWORD, make_attempt, make_exam_session, make_form, make_user
 from webapp.extensions import db
-from webapp.models import Attempt, AttemptState, Base, Role
+from webapp.models import Attempt, AttemptState, Base, ImageAsset, ItemVersion, Role
 
 # Everything a request could change; audit_log is where security events are allowed.
 WATCHED_TABLES = (
     "users", "login_sessions", "attempts", "responses", "attempt_events", "audit_log",
+    "item_versions", "item_reviews",
 )
+# A tiny valid PNG (1x1, transparent): the image of the world's first item.
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000b49444154789c6360000200000500017a5eab3f0000000049454e44ae426082")
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -46,6 +52,8 @@ class World:
     items: tuple[int, ...]  # item version ids of the attempt, in delivery order
     foreign_item: int  # an item of another form
     emails: dict[Role, str]
+    item_code: str = ""  # the code of the form's first item, which shows an image:
+    image_sha: str = ""  # the sha256 of that image (stored in image_assets)
 
 
 def build_world(app: Flask, clock: FakeClock, *,
@@ -64,6 +72,8 @@ def build_world(app: Flask, clock: FakeClock, *,
         other_attempt = make_attempt(session, other, exam_session,
                                      state=AttemptState.IN_PROGRESS, now=clock.now)
         by_position = {slot.position: slot.item_version_id for slot in form.items}
+        first = form.items[0].item
+        image = add_image(session, first, "chart.png", "A bar chart of weekly visits")
         world = World(
             app=app, clock=clock, attempt_id=attempt.id, candidate=candidate.email,
             other_attempt_id=other_attempt.id, other_candidate=other.email,
@@ -72,9 +82,25 @@ def build_world(app: Flask, clock: FakeClock, *,
             foreign_item=other_form.items[0].item_version_id,
             emails={Role.CANDIDATE: candidate.email, Role.PROCTOR: proctor.email,
                     Role.ADMIN: admin.email},
+            item_code=first.code, image_sha=image.sha256,
         )
         session.commit()
     return world
+
+
+def add_image(session: Any, item: ItemVersion, name: str, alt: str,
+              data: bytes = PNG_1X1) -> ImageAsset:
+    """Store ``data`` as an image asset of ``item`` and show it at the end of its stem."""
+    sha = hashlib.sha256(data).hexdigest()
+    image = session.get(ImageAsset, sha)
+    if image is None:
+        image = ImageAsset(sha256=sha, media_type="image/png", size=len(data), data=data)
+        session.add(image)
+    item.assets = [*item.assets, {"file": name, "alt": alt, "media_type": "image/png",
+                                  "sha256": sha, "size": len(data)}]
+    item.stem = f"{item.stem}\n\n![]({name})"
+    session.flush()
+    return image
 
 
 @pytest.fixture

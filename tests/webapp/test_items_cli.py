@@ -32,18 +32,21 @@ SET = "scenarios/CCM-S-0001.yaml"
 
 @pytest.fixture
 def content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the shipped example programme, plus an item with an image."""
+    """The shipped programme file and its two documented examples, plus an item with an
+    image (the shipped content keeps growing; these tests count files)."""
     monkeypatch.chdir(tmp_path)
     folder = tmp_path / "ccm"
-    shutil.copytree(CONTENT, folder)
+    for name in ("programme.yaml", ITEM, SET):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(CONTENT / name, folder / name)
     (folder / "care-coordination" / "assets").mkdir()
     (folder / "care-coordination" / "assets" / "pathway.png").write_bytes(PNG)
     text = (folder / ITEM).read_text(encoding="utf-8")
-    text = text.replace("CCM-CC-0001", "CCM-CC-0002").replace(
+    text = text.replace("CCM-CC-0001", "CCM-CC-9002").replace(
         "stem: |\n", "difficulty: -0.4\nenemies: [CCM-CC-0001]\nassets:\n"
         "  - image: pathway.png\n    alt: Discharge pathway, from ward to home\n"
         "stem: |\n  ![](pathway.png)\n\n")
-    (folder / "care-coordination" / "CCM-CC-0002.yaml").write_text(text, encoding="utf-8")
+    (folder / "care-coordination" / "CCM-CC-9002.yaml").write_text(text, encoding="utf-8")
     return folder
 
 
@@ -91,7 +94,7 @@ def test_validate_prints_every_problem_and_fails(app: Flask, content: Path) -> N
         "ccm/care-coordination/CCM-CC-0001.yaml:45: key: two keys (B, C): exactly one option "
         "must be the key",
         "ccm/scenarios/CCM-S-0001.yaml:62: questions[2].status: unknown value 'new'; expected "
-        "one of draft, review, pretest, operational, retired",
+        "one of draft, review, approved, pretest, operational, retired",
     ]
     assert "Error: 3 problem(s) in 4 file(s)" in result.stderr
 
@@ -103,7 +106,7 @@ def test_validate_accepts_an_enemy_that_is_already_in_the_bank(app: Flask,
     only.mkdir()
     shutil.copy(content / "programme.yaml", only)
     shutil.copytree(content / "care-coordination", only / "cc")
-    (only / "cc" / "CCM-CC-0001.yaml").unlink()  # CCM-CC-0002's enemy is now only in the bank
+    (only / "cc" / "CCM-CC-0001.yaml").unlink()  # CCM-CC-9002's enemy is now only in the bank
 
     result = run(app, "validate", str(only))
 
@@ -137,7 +140,7 @@ def test_import_stores_every_field(app: Flask, content: Path) -> None:
     result = run(app, "import", str(content))
 
     assert result.exit_code == 0, result.output
-    assert "item CCM-CC-0002: version 1 (new)" in result.output
+    assert "item CCM-CC-9002: version 1 (new)" in result.output
     assert result.output.endswith("6 new version(s), 0 item(s) and 0 scenario set(s) "
                                   "unchanged\n")
     programme = db.session.scalar(select(Programme).where(Programme.code == "CCM"))
@@ -150,7 +153,7 @@ def test_import_stores_every_field(app: Flask, content: Path) -> None:
     assert {"code": "transitions-of-care", "name": "Transitions of care"} in \
         domains[0].subdomains
 
-    row = db.session.scalar(select(ItemVersion).where(ItemVersion.code == "CCM-CC-0002"))
+    row = db.session.scalar(select(ItemVersion).where(ItemVersion.code == "CCM-CC-9002"))
     assert row is not None
     assert (row.version, row.programme_id, row.domain_code, row.subdomain_code) == (
         1, programme.id, "care-coordination", "benefits-reimbursement")
@@ -202,7 +205,7 @@ def test_an_edited_item_gets_a_new_version_and_the_rest_stay(app: Flask,
     assert "item CCM-CC-0001: version 2 (changed)" in result.output
     assert "1 new version(s), 4 item(s) and 1 scenario set(s) unchanged" in result.output
     assert versions("CCM-CC-0001") == [1, 2]
-    assert versions("CCM-CC-0002") == [1]
+    assert versions("CCM-CC-9002") == [1]
     old, new = db.session.scalars(select(ItemVersion).where(
         ItemVersion.code == "CCM-CC-0001").order_by(ItemVersion.version))
     assert "*first*" in old.stem and "**first**" in new.stem
@@ -298,7 +301,7 @@ def test_an_id_of_another_programme_is_refused(app: Flask, content: Path) -> Non
     assert result.stdout.splitlines() == [
         "ccm/care-coordination/CCM-CC-0001.yaml:2: id: id 'CCM-CC-0001' is already used in "
         "the bank by programme OTHER"]
-    assert count(Programme) == 1 and versions("CCM-CC-0002") == []
+    assert count(Programme) == 1 and versions("CCM-CC-9002") == []
 
 
 # --- export --------------------------------------------------------------------------------

@@ -69,7 +69,8 @@ def _blueprint(rule: Rule) -> str:
 
 
 def _url(world: World, rule: Rule) -> str:
-    samples = {"attempt_id": world.attempt_id, "position": 2}
+    samples = {"attempt_id": world.attempt_id, "position": 2, "code": world.item_code,
+               "version": 1, "sha256": world.image_sha}
     missing = set(rule.arguments) - samples.keys()
     assert not missing, f"no sample value for {missing} of {rule.rule}: add one to the test"
     with world.app.test_request_context():
@@ -87,6 +88,8 @@ def _body(world: World, endpoint: str) -> dict[str, Any]:
         "delivery.begin": {"accept": "yes"},
         "delivery.answer": {"choice": "B", "action": "next"},
         "proctor.unlock": {"reason": "workstation change"},
+        "admin.change_status": {"to": "retired", "from": "operational", "version": "1",
+                                "comment": "no longer current"},
     }
     if endpoint in json_bodies:
         return {"json": json_bodies[endpoint]}

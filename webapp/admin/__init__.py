@@ -1,4 +1,12 @@
-"""Administrators' pages (forms and attempts overview; more arrives with later issues)."""
+"""Administrators' pages: the overview here; each area in its own module, registering its
+views on this blueprint (imported at the end of this file):
+
+- ``items``: the item bank (browser, preview, review workflow).
+
+A new area (e.g. form assembly and publishing) adds ``webapp/admin/<area>.py`` with
+``from webapp.admin import bp`` and one import line below; its links go in
+templates/admin/_nav.html, and each rule in tests/webapp/test_security.py's samples.
+"""
 
 from __future__ import annotations
 
@@ -25,3 +33,7 @@ def home() -> str:
         select(Attempt.state, func.count()).group_by(Attempt.state)
     ).all())
     return render_template("admin/home.html", forms=forms, states=states)
+
+
+# Areas of the admin pages (each registers its views on ``bp``).
+from webapp.admin import items  # noqa: E402, F401

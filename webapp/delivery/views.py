@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from webapp import dialect
 from webapp.errors import Invalid, NotFound
 from webapp.extensions import db, limiter
+from webapp.media import image_response
 from webapp.models import Attempt, AttemptState, Role
 from webapp.security import (
     check_role,
@@ -64,8 +65,12 @@ def _claimed(attempt: Attempt) -> Page | None:
     return None
 
 
+def _image_url(attempt: Attempt) -> delivery.ImageUrl:
+    return lambda sha256: url_for("delivery.image", attempt_id=attempt.id, sha256=sha256)
+
+
 def _shell(attempt: Attempt, view: str, **context: Any) -> str:
-    paper = delivery.build_paper(db.session, attempt)
+    paper = delivery.build_paper(db.session, attempt, _image_url(attempt))
     rows = saves.responses_by_item(db.session, attempt.id)
     responses = {item: delivery.ResponseView.of(row) for item, row in rows.items()}
     moment = now()
@@ -280,6 +285,16 @@ def status(attempt_id: int) -> WerkzeugResponse:
         last_seq=attempt.last_seq,
         done_url=url_for("delivery.done", attempt_id=attempt.id),
     )
+
+
+@bp.get("/<id:attempt_id>/images/<string(length=64):sha256>")
+def image(attempt_id: int, sha256: str) -> WerkzeugResponse:
+    """An image of a question on the candidate's own running attempt (and no other)."""
+    attempt = attempts.get_for_candidate(db.session, attempt_id, current_user.id)
+    resp = image_response(delivery.image_of_attempt(db.session, attempt, sha256, now(),
+                                                    _grace()))
+    db.session.commit()
+    return resp
 
 
 @bp.get("/<id:attempt_id>/submit")

@@ -5,10 +5,11 @@ from webapp.models.audit import AuditLog
 from webapp.models.bank import Form, FormItem, ImageAsset, ItemVersion, Scenario
 from webapp.models.base import Base, utcnow
 from webapp.models.programme import ContentDomain, ExamSession, Programme, TestCentre
+from webapp.models.review import ItemReview
 from webapp.models.user import LoginSession, Role, User
 
 __all__ = [
     "Attempt", "AttemptEvent", "AttemptState", "AuditLog", "Base", "ContentDomain",
-    "ExamSession", "Form", "FormItem", "ImageAsset", "ItemVersion", "LoginSession", "Programme",
-    "Response", "Role", "Scenario", "TestCentre", "User", "utcnow",
+    "ExamSession", "Form", "FormItem", "ImageAsset", "ItemReview", "ItemVersion",
+    "LoginSession", "Programme", "Response", "Role", "Scenario", "TestCentre", "User", "utcnow",
 ]

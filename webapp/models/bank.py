@@ -8,6 +8,7 @@ them (webapp/services/delivery.py lists what does).
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -24,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from item_bank.model import CognitiveLevel, ItemKind, QuestionType, Status
-from webapp.models.base import Base
+from webapp.models.base import Base, utcnow
 
 if TYPE_CHECKING:
     from webapp.models.programme import Programme
@@ -95,6 +96,9 @@ class ItemVersion(Base):
     assets: Mapped[list[dict[str, Any]]] = _json_list()  # as Scenario.assets
     content_hash: Mapped[str | None] = mapped_column(String(64))
     difficulty: Mapped[float | None] = mapped_column(Float)  # banked Rasch difficulty
+    # When the version was added (the admin's version history); unknown (NULL) for versions
+    # stored before migration 0003.
+    created_at: Mapped[datetime | None] = mapped_column(default=utcnow)
 
     @property
     def option_ids(self) -> list[str]:

@@ -230,6 +230,38 @@
     return state[item] || { choice: null, flagged: false, struck: [], seq: 0 };
   }
 
+  /* Stems, options and vignettes arrive as safe HTML: the item markup rendered and then
+   * sanitised with an allow-list (nh3) on the server. These fields, and only these, are
+   * inserted as HTML; everything else on the page is set as text. */
+  const imageData = {};
+
+  function setRich(el, html) {
+    el.innerHTML = html;
+    el.querySelectorAll("img").forEach((img) => {
+      const data = imageData[img.getAttribute("src")];
+      if (data) img.src = data;
+    });
+  }
+
+  /* The paper's images, fetched once into memory as data: URLs (which the CSP allows), so
+   * that a question shown later, offline too, still has its images; none is written to the
+   * workstation's disk cache (the server sends them no-store). One at a time, after load. */
+  async function preloadImages() {
+    for (const url of paper.images || []) {
+      try {
+        const r = await fetch(url, { credentials: "same-origin" });
+        if (!r.ok) continue;
+        const blob = await r.blob();
+        imageData[url] = await new Promise((resolve, reject) => {
+          const reader = new FileReader();
+          reader.onload = () => resolve(reader.result);
+          reader.onerror = () => reject(reader.error);
+          reader.readAsDataURL(blob);
+        });
+      } catch (e) { /* offline now: this image loads when its question is shown online */ }
+    }
+  }
+
   const statusEl = document.getElementById("save-status");
   listeners.status.push((s) => {
     const text = { saving: strings.saving, saved: strings.saved, failed: strings.failed,
@@ -266,9 +298,9 @@
     const vignette = root.querySelector(".vignette");
     if (q.scenario) {
       vignette.hidden = false;
-      root.querySelector("[data-slot=vignette]").textContent = paper.vignettes[q.scenario];
+      setRich(root.querySelector("[data-slot=vignette]"), paper.vignettes[q.scenario]);
     }
-    root.querySelector("[data-slot=stem]").textContent = q.stem;
+    setRich(root.querySelector("[data-slot=stem]"), q.stem);
     const proto = root.querySelector(".option");
     q.options.forEach(([id, text], i) => {
       const row = proto.cloneNode(true);
@@ -280,7 +312,7 @@
       input.checked = s.choice === id;
       row.querySelector("label").htmlFor = input.id;
       row.querySelectorAll(".letter").forEach((el) => { el.textContent = letter; });
-      row.querySelector(".text").textContent = text;
+      setRich(row.querySelector(".text"), text);
       const strike = row.querySelector(".strike");
       strike.value = id;
       const struck = s.struck.includes(id);
@@ -550,4 +582,7 @@
   }
   updateNavigator();
   flush();
+  if (paper.images && paper.images.length) {
+    window.addEventListener("load", () => { preloadImages(); });
+  }
 })();
