@@ -100,7 +100,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from webapp.services.sweeper import start_sweeper
 
-    start_sweeper(app)
+    if not _running_a_cli_command():  # a command line needs no background expiry
+        start_sweeper(app)
     if not app.testing:
         # Move everything built so far out of the garbage collector's generations: a full
         # collection over it pauses every thread of the worker for ~100 ms.
