@@ -124,10 +124,92 @@ def test_score_choices_feeds_raw_scores() -> None:
     assert_array_equal(result.wrong, [0, 0])
 
 
+def _random_key_entry(rng: np.random.Generator) -> object:
+    """One answer-key entry of every kind score_choices accepts."""
+    labels = ["A", "B", "C", "D", "AB", "é", "toolong", "\x00A"]
+    kind = int(rng.integers(0, 6))
+    if kind == 0:
+        return str(rng.choice(labels))
+    picked = [str(x) for x in rng.choice(labels, size=int(rng.integers(1, 4)))]
+    if kind == 1:
+        return frozenset(picked)
+    if kind == 2:
+        return (*picked, 3)  # a non-str label never equals a string cell
+    if kind == 3:
+        return np.array(picked)
+    if kind == 4:
+        return ["A\x00"]  # numpy compares strings without trailing NULs, on both paths
+    return [picked[0], picked[0]]
+
+
+def test_score_choices_fixed_width_path_equals_object_path() -> None:
+    # Random string matrices with blanks, multi-character and accented labels, every
+    # kind of key entry, and the memory layouts a caller may pass: the vectorised path
+    # for dtype 'U' must give exactly what the general (object) path gives.
+    rng = np.random.default_rng(20240611)
+    pool = np.array(["A", "B", "C", "D", "", "", "AB", "é", "\x00A", "long"])
+    for trial in range(300):
+        n, k = int(rng.integers(0, 40)), int(rng.integers(1, 9))
+        choices = rng.choice(pool, size=(n, k))
+        if trial % 2 == 0:  # single characters, also in a wider array
+            choices = rng.choice(pool[:6], size=(n, k)).astype(f"U{1 + trial % 3}")
+        if trial % 3 == 1:
+            choices = choices.astype(">U4")  # non-native byte order
+        if trial % 4 == 2:
+            choices = np.asfortranarray(choices)
+        if trial % 5 == 3:
+            choices = np.concatenate([choices, choices], axis=1)[:, ::2]  # strided view
+        if trial % 7 == 4:
+            choices = choices.astype("U1")  # truncated: longer labels cannot match
+        key = [_random_key_entry(rng) for _ in range(choices.shape[1])]
+        fast = score_choices(choices, key)
+        general = score_choices(choices.astype(object), key)
+        assert fast.dtype == np.int8
+        assert_array_equal(fast, general)
+
+
+@settings(max_examples=100)
+@given(
+    hnp.arrays(
+        np.dtype("U2"),
+        hnp.array_shapes(min_dims=1, max_dims=2, min_side=0, max_side=7),
+        elements=st.sampled_from(("A", "B", "C", "D", "", "AB")),
+    ),
+    st.data(),
+)
+def test_property_fixed_width_path_equals_object_path(
+    choices: np.ndarray, data: st.DataObject
+) -> None:
+    k = choices.shape[-1]
+    key = data.draw(
+        st.lists(
+            st.frozensets(st.sampled_from(("A", "B", "C", "D", "AB")), min_size=1, max_size=3),
+            min_size=k,
+            max_size=k,
+        )
+    )
+    assert_array_equal(score_choices(choices, key), score_choices(choices.astype(object), key))
+
+
+def test_score_choices_fixed_width_converts_no_cell_to_an_object(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The fast path must not fall back to the per-cell Python check of the general path.
+    def per_cell(_: object) -> None:
+        raise AssertionError("fixed-width cells went through the object path")
+
+    monkeypatch.setattr(scoring.raw, "_is_missing_ufunc", per_cell)
+    out = score_choices(np.array([["A", "", "C"], ["B", "D", ""]]), ["A", ("C", "D"), "C"])
+    assert_array_equal(out, [[1, -1, 1], [0, 1, -1]])
+
+
 @pytest.mark.parametrize(
     ("choices", "key", "match"),
     [
         ([["A", "B"], ["C"]], ["A", "B"], r"rectangular.*unequal lengths"),
+        (np.array([["A"]]), ["A", "B"], r"key must have one entry per item.*1 items.*length 2"),
+        (np.empty((1, 1, 2), dtype="U1"), ["A", "B"], r"choices must be 2-D.*\(1, 1, 2\)"),
+        (np.array([["A", "B"]]), ["A", None], r"key\[1\] is None"),
         (np.empty((1, 1, 2), dtype=object), ["A", "B"], r"choices must be 2-D.*\(1, 1, 2\)"),
         ([["A", "B"]], ["A"], r"key must have one entry per item.*2 items.*length 1"),
         ([["A", "B"]], ["A", "B", "C"], r"2 items.*length 3"),
