@@ -7,7 +7,7 @@ WORKERS ?= 2
 export EXAM_INSTANCE_DIR ?= $(CURDIR)/instance
 PG_TEST_URL := postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint chromium migrate seed bench-save bench-scoring clean messages
+.PHONY: run test lint chromium migrate seed bench-save bench-scoring bench-assembly clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,11 @@ bench-save: $(VENV)/.dev-installed
 bench-scoring: $(VENV)/.dev-installed
 	$(BIN)/python -c "import girth" 2>/dev/null || $(BIN)/pip install -q -e '.[dev,bench]'
 	$(BIN)/python -m bench.scoring
+
+# Two parallel 180-item forms of the reference programme from a simulated 2,000-item bank,
+# in at most 60 s (docs/assembly.md).
+bench-assembly: $(VENV)/.dev-installed
+	$(BIN)/python -m bench.assembly
 
 clean:
 	rm -rf $(VENV) instance *.egg-info
