@@ -47,6 +47,7 @@ Scientific Software International.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -358,9 +359,39 @@ def _start(problem: _Problem) -> FloatArray:
     return np.concatenate(parts)
 
 
-def solve(problem: _Problem, *, tol: float = 1e-9, max_iter: int = 2000) -> _Solution:
-    """Maximise the marginal likelihood (plus prior) of `problem`."""
+class _Progress:
+    """L-BFGS-B callback reporting (iteration, largest parameter change) onwards."""
+
+    def __init__(
+        self, problem: _Problem, phi0: FloatArray, callback: Callable[[int, float], None]
+    ) -> None:
+        self.problem = problem
+        self.previous = phi0
+        self.iteration = 0
+        self.callback = callback
+
+    def __call__(self, x: FloatArray) -> None:
+        phi = self.problem.to_natural(x)
+        self.iteration += 1
+        self.callback(self.iteration, float(np.max(np.abs(phi - self.previous))))
+        self.previous = phi
+
+
+def solve(
+    problem: _Problem,
+    *,
+    tol: float = 1e-9,
+    max_iter: int = 2000,
+    callback: Callable[[int, float], None] | None = None,
+) -> _Solution:
+    """Maximise the marginal likelihood (plus prior) of `problem`.
+
+    `callback`, if given, is called as ``callback(iteration, change)`` after each
+    L-BFGS-B iteration and each accepted Newton polishing step, with the largest
+    absolute change of a parameter (natural scale) in it.
+    """
     phi0 = _start(problem)
+    progress = None if callback is None else _Progress(problem, phi0, callback)
     with np.errstate(over="ignore", divide="ignore", under="ignore"):
         result = minimize(
             problem.free_objective,
@@ -369,6 +400,7 @@ def solve(problem: _Problem, *, tol: float = 1e-9, max_iter: int = 2000) -> _Sol
             method="L-BFGS-B",
             bounds=problem.bounds(),
             options={"maxiter": max_iter, "ftol": 1e-15, "gtol": tol, "maxcor": 30},
+            callback=progress,
         )
         phi = problem.to_natural(result.x)
         iterations = int(result.nit)
@@ -389,6 +421,8 @@ def solve(problem: _Problem, *, tol: float = 1e-9, max_iter: int = 2000) -> _Sol
             if not new_value >= value - 1e-12 * abs(value):
                 break
             iterations += 1
+            if callback is not None:
+                callback(iterations, float(np.max(np.abs(step))))
             moved = moved or bool(np.max(np.abs(step)) > 1e-6)
             phi, value, grad = candidate, new_value, new_grad
             if np.max(np.abs(step)) < 1e-10:

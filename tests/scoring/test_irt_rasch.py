@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import doctest
 import itertools
+import time
 from decimal import Decimal, localcontext
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from scoring.irt import (
     simulate_responses,
 )
 from scoring.irt._data import validate_responses
-from scoring.irt.rasch import _cml_cells, _cml_evaluate
+from scoring.irt.rasch import _cell_conditionals, _cml_cells, _cml_evaluate
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "psychometrics-data"
 
@@ -507,3 +508,205 @@ def test_mml_standard_errors_from_the_information(lsat: np.ndarray) -> None:
     assert_allclose(two.difficulty, one.difficulty, atol=1e-7)
     assert_allclose(two.difficulty_se * np.sqrt(2), one.difficulty_se, rtol=1e-5)
     assert two.discrimination_se * np.sqrt(2) == pytest.approx(one.discrimination_se, rel=1e-5)
+
+
+# ---------------------------------------------------------------------------
+# CML cell by cell (scattered omissions): against the former per-pattern route
+# and brute force
+# ---------------------------------------------------------------------------
+
+
+def _cells_of(x: np.ndarray) -> scoring.irt.rasch._Cells:
+    data = validate_responses(x)
+    scores = data.scores()
+    return _cml_cells(data, (scores > 0) & (scores < data.n_answered()))
+
+
+def _brute_conditionals(b: np.ndarray, answered: np.ndarray, r: int) -> tuple[float, np.ndarray]:
+    """log gamma_r and P(x_i = 1 | S = r) by enumerating every response pattern."""
+    items = np.flatnonzero(answered)
+    eps = np.exp(-b[items])
+    patterns = np.array(list(itertools.product([0, 1], repeat=items.size)))
+    patterns = patterns[patterns.sum(axis=1) == r]
+    weights = np.prod(np.where(patterns == 1, eps, 1.0), axis=1)
+    gamma = weights.sum()
+    pi = np.zeros(b.shape[0])
+    pi[items] = weights @ patterns / gamma
+    return float(np.log(gamma)), pi
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(2, 7).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.floats(-6, 6, allow_nan=False), min_size=n, max_size=n),
+            st.lists(st.lists(st.booleans(), min_size=n, max_size=n), min_size=1, max_size=5),
+            st.randoms(use_true_random=False),
+        )
+    )
+)
+def test_cell_conditionals_equal_brute_force(case: tuple) -> None:
+    b_list, masks, random = case
+    b = np.array(b_list)
+    rows = [(m, random.randint(1, sum(m) - 1)) for m in masks if sum(m) >= 2]
+    if not rows:
+        return
+    answered = np.array([m for m, _ in rows], dtype=bool)
+    score = np.array([r for _, r in rows], dtype=np.int64)
+    log_gamma, pi = _cell_conditionals(b, answered, score)
+    for k in range(len(rows)):
+        exact_log_gamma, exact_pi = _brute_conditionals(b, answered[k], int(score[k]))
+        # Sums of at most 2^7 positive terms: agreement to rounding level.
+        assert log_gamma[k] == pytest.approx(exact_log_gamma, rel=1e-12, abs=1e-12)
+        assert_allclose(pi[k], exact_pi, rtol=1e-11, atol=1e-300)
+        assert pi[k].sum() == pytest.approx(score[k], rel=1e-12)
+
+
+@pytest.mark.parametrize("score", [1, 2, 60, 120, 176, 177])
+def test_cell_conditionals_accurate_to_60_digits_on_180_items(score: int) -> None:
+    # 180 items, two omitted, scores from 1 to the maximum (178) minus one: pi_{i|r} of the
+    # easiest, hardest and a middle item against exact 60-digit ESFs.
+    rng = np.random.default_rng(41)
+    b = rng.normal(0.0, 1.5, 180)
+    answered = np.ones(180, dtype=bool)
+    answered[[17, 90]] = False
+    log_gamma, pi = _cell_conditionals(b, answered[None, :], np.array([score]))
+    items = np.flatnonzero(answered)
+    eps = [Decimal(float(e)) for e in np.exp(-b[items])]
+    order = np.argsort(b[items])
+    with localcontext() as ctx:
+        ctx.prec = 60
+        gamma = _decimal_esf(eps)
+        assert log_gamma[0] == pytest.approx(float(gamma[score].ln()), rel=1e-13)
+        for k in (order[0], order[-1], order[len(order) // 2]):
+            loo = _decimal_esf(eps[:k] + eps[k + 1 :])
+            exact = float(eps[k] * loo[score - 1] / gamma[score])
+            # Relative error ~1e-13 even where pi is tiny (hardest item at r = 1).
+            assert pi[0, items[k]] == pytest.approx(exact, rel=1e-11)
+    assert np.all(pi[0, ~answered] == 0.0)
+
+
+@pytest.mark.parametrize(
+    ("n_persons", "n_items", "omit_rate", "spread"),
+    [(300, 40, 0.05, 1.0), (200, 25, 0.3, 3.0), (150, 60, 0.02, 8.0), (100, 12, 0.5, 0.2)],
+)
+def test_cml_cell_route_equals_pattern_route(
+    monkeypatch: pytest.MonkeyPatch, n_persons: int, n_items: int, omit_rate: float, spread: float
+) -> None:
+    rng = np.random.default_rng(43)
+    truth = rng.normal(0.0, spread, n_items)
+    x = simulate_responses(
+        ItemParameters.create(b=truth), rng.normal(0.0, spread, n_persons), seed=rng,
+        omit_rate=omit_rate,
+    )
+    cells = _cells_of(x)
+    b = truth + rng.normal(0.0, 0.1, n_items)
+    b[1] = b[0]  # an exact tie, which takes the tie branch of the Hessian
+    new = _cml_evaluate(b, cells, hessian=True)
+    monkeypatch.setattr(scoring.irt.rasch, "_BY_PATTERN", True)
+    old = _cml_evaluate(b, cells, hessian=True)
+    # Both routes add positive terms only: values agree to rounding error. The
+    # Hessian's pair term divides by 1 - eps_j / eps_i, which amplifies rounding
+    # in close (untied) pairs, hence its looser tolerance.
+    assert new[0] == pytest.approx(old[0], rel=1e-13)
+    assert_allclose(new[1], old[1], rtol=1e-11, atol=1e-12 * np.abs(old[1]).max())
+    assert old[2] is not None and new[2] is not None
+    assert_allclose(new[2], old[2], rtol=0, atol=1e-8 * np.abs(old[2]).max())
+
+
+def test_cml_with_scattered_omissions_equals_former_route(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Scattered omissions: nearly every candidate has their own pattern of answered
+    # items. The fit is the same as with the former per-pattern route.
+    x, _ = _simulate(400, 60, seed=44, omit_rate=0.05)
+    cells = _cells_of(x)
+    assert cells.answered.shape[0] > 0.7 * x.shape[0]
+    new = fit_rasch(x, "cml")
+    monkeypatch.setattr(scoring.irt.rasch, "_BY_PATTERN", True)
+    old = fit_rasch(x, "cml")
+    assert new.converged and old.converged
+    assert new.n_iterations == old.n_iterations
+    # Same Newton path on the same objective, so the same maximum to rounding error;
+    # the standard errors inherit the Hessian tolerance of the test above.
+    assert_allclose(new.difficulty, old.difficulty, rtol=0, atol=1e-10)
+    assert new.loglik == pytest.approx(old.loglik, rel=1e-13)
+    assert_allclose(new.difficulty_se, old.difficulty_se, rtol=1e-8)
+    assert new.n_candidates_used == old.n_candidates_used
+
+
+def test_cml_timing_report_scattered_omissions(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not a timed test: prints how long each route takes, checks only that they agree."""
+    x, _ = _simulate(300, 60, seed=45, omit_rate=0.05)
+    began = time.perf_counter()
+    new = fit_rasch(x, "cml")
+    cell_seconds = time.perf_counter() - began
+    monkeypatch.setattr(scoring.irt.rasch, "_BY_PATTERN", True)
+    began = time.perf_counter()
+    old = fit_rasch(x, "cml")
+    pattern_seconds = time.perf_counter() - began
+    with capsys.disabled():  # shown without -s
+        print(
+            f"\nCML 300 x 60, 5% scattered omissions ({_cells_of(x).answered.shape[0]} "
+            f"patterns): cell by cell {cell_seconds:.3f} s, former per-pattern route "
+            f"{pattern_seconds:.3f} s"
+        )
+    assert_allclose(new.difficulty, old.difficulty, rtol=0, atol=1e-10)
+
+
+def test_cml_cell_chunks_do_not_change_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A tiny memory budget splits the cells into many chunks and blocks.
+    x, _ = _simulate(200, 15, seed=46, omit_rate=0.1)
+    cells = _cells_of(x)
+    b = np.linspace(-1.5, 1.5, 15)
+    value, expected, hess = _cml_evaluate(b, cells, hessian=True)
+    monkeypatch.setattr(scoring.irt.rasch, "_CELL_BYTES", 2_000)
+    monkeypatch.setattr(scoring.irt.rasch, "_CELL_BLOCK_BYTES", 1_000)
+    small = _cml_evaluate(b, cells, hessian=True)
+    assert small[0] == pytest.approx(value, rel=1e-14)
+    assert_allclose(small[1], expected, rtol=1e-13)
+    assert small[2] is not None and hess is not None
+    assert_allclose(small[2], hess, rtol=0, atol=1e-12 * np.abs(hess).max())
+
+
+# ---------------------------------------------------------------------------
+# Progress callback
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["cml", "jml", "mml"])
+def test_callback_reports_each_iteration(method: str) -> None:
+    x, _ = _simulate(300, 10, seed=47, omit_rate=0.05)
+    calls: list[tuple[int, float]] = []
+    fit = fit_rasch(x, method, callback=lambda it, change: calls.append((it, change)))
+    assert fit.converged
+    assert [it for it, _ in calls] == list(range(1, fit.n_iterations + 1))
+    assert all(isinstance(change, float) and change >= 0 for _, change in calls)
+    if method != "mml":
+        # CML/JML stop when the largest change falls below tol (1e-9).
+        assert calls[-1][1] < 1e-9 <= calls[0][1]
+    # The callback only observes: the estimates are those of a fit without it.
+    assert_allclose(fit.difficulty, fit_rasch(x, method).difficulty, rtol=0, atol=1e-12)
+
+
+def test_callback_exception_stops_the_fit() -> None:
+    x, _ = _simulate(200, 8, seed=48)
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel(iteration: int, change: float) -> None:
+        if iteration == 2:
+            raise Cancelled
+
+    for method in ("cml", "jml", "mml"):
+        with pytest.raises(Cancelled):
+            fit_rasch(x, method, callback=cancel)
+
+
+def test_callback_must_be_callable() -> None:
+    x, _ = _simulate(50, 5, seed=49)
+    with pytest.raises(ValueError, match="callback must be callable"):
+        fit_rasch(x, "cml", callback=3)  # type: ignore[arg-type]
