@@ -39,7 +39,8 @@ def content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copy(CONTENT / ITEM, folder / ITEM)
     shutil.copy(CONTENT / "scenarios" / "CCM-S-0001.yaml", folder / "scenarios")
     (folder / "care-coordination" / "assets" / "pathway.png").write_bytes(PNG)
-    text = (folder / ITEM).read_text(encoding="utf-8")
+    text = "".join(line for line in (folder / ITEM).read_text(encoding="utf-8")
+                   .splitlines(keepends=True) if not line.startswith("difficulty:"))
     text = text.replace("CCM-CC-0001", "CCM-CC-0002").replace(
         "stem: |\n", "difficulty: -0.4\nenemies: [CCM-CC-0001]\nassets:\n"
         "  - image: pathway.png\n    alt: Discharge pathway, from ward to home\n"
