@@ -86,10 +86,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
 
     from webapp.cli import register_cli
+    from webapp.forms_cli import forms_cli
     from webapp.items_cli import items_cli
 
     register_cli(app)
     app.cli.add_command(items_cli)
+    app.cli.add_command(forms_cli)
 
     @app.context_processor
     def _template_globals() -> dict[str, Any]:

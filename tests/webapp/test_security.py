@@ -32,6 +32,7 @@ from webapp.models import (
     Attempt,
     AttemptState,
     AuditLog,
+    Form,
     FormItem,
     ItemVersion,
     Response,
@@ -68,9 +69,18 @@ def _blueprint(rule: Rule) -> str:
     return rule.endpoint.partition(".")[0]
 
 
+def _form_code(world: World) -> str:
+    """The code of the world's first form (the one its attempts sit)."""
+    with world.app.app_context():
+        code = db.session.scalar(select(Form.code).order_by(Form.id))
+        db.session.rollback()
+    assert code is not None
+    return code
+
+
 def _url(world: World, rule: Rule) -> str:
     samples = {"attempt_id": world.attempt_id, "position": 2, "code": world.item_code,
-               "version": 1, "sha256": world.image_sha}
+               "version": 1, "sha256": world.image_sha, "form_code": _form_code(world)}
     missing = set(rule.arguments) - samples.keys()
     assert not missing, f"no sample value for {missing} of {rule.rule}: add one to the test"
     with world.app.test_request_context():
@@ -90,6 +100,8 @@ def _body(world: World, endpoint: str) -> dict[str, Any]:
         "proctor.unlock": {"reason": "workstation change"},
         "admin.change_status": {"to": "retired", "from": "operational", "version": "1",
                                 "comment": "no longer current"},
+        "admin.forms_assemble": {"programme": "CCM", "count": "1", "seed": "1"},
+        "admin.form_publish": {"confirm": _form_code(world)},
     }
     if endpoint in json_bodies:
         return {"json": json_bodies[endpoint]}

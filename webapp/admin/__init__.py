@@ -2,6 +2,7 @@
 views on this blueprint (imported at the end of this file):
 
 - ``items``: the item bank (browser, preview, review workflow).
+- ``forms``: forms (list, blueprint coverage, assembly, publishing).
 
 A new area (e.g. form assembly and publishing) adds ``webapp/admin/<area>.py`` with
 ``from webapp.admin import bp`` and one import line below; its links go in
@@ -36,4 +37,5 @@ def home() -> str:
 
 
 # Areas of the admin pages (each registers its views on ``bp``).
+from webapp.admin import forms as forms_area  # noqa: E402, F401
 from webapp.admin import items  # noqa: E402, F401

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -127,6 +128,9 @@ class Form(Base):
     duration_minutes: Mapped[int] = mapped_column(default=180)
     shuffle_items: Mapped[bool] = mapped_column(default=True)
     shuffle_options: Mapped[bool] = mapped_column(default=True)
+    # What webapp/services/forms.py stored when it assembled the form (seed, solver figures,
+    # each constraint's target and achieved value); NULL for forms not assembled here.
+    assembly: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     programme: Mapped[Programme] = relationship()
     items: Mapped[list[FormItem]] = relationship(
         order_by="FormItem.position", back_populates="form"
@@ -143,5 +147,7 @@ class FormItem(Base):
     position: Mapped[int] = mapped_column(primary_key=True)
     item_version_id: Mapped[int] = mapped_column(ForeignKey("item_versions.id"))
     scored: Mapped[bool] = mapped_column(default=True)
+    # An anchor item: scored, and common to every form assembled together (equating link).
+    anchor: Mapped[bool] = mapped_column(default=False, server_default=false())
     form: Mapped[Form] = relationship(back_populates="items")
     item: Mapped[ItemVersion] = relationship(lazy="joined")
