@@ -243,18 +243,19 @@ def test_publish_locks_the_form(app: Flask, bank: Path) -> None:
     assert "no form 'CCM-8-B'" in missing.output
 
 
-def test_the_reference_bank_gives_a_full_form(app: Flask) -> None:
-    """The shipped 376-item bank and blueprint (scenario sets included): the one full run.
-    (Its 55 usable pretest items fill one form of 30 pretest slots, not two.)"""
+def test_the_reference_bank_gives_two_parallel_forms(app: Flask) -> None:
+    """The shipped 376-item bank and blueprint (scenario sets included), as the issue runs
+    it: `forms assemble --programme CCM --count 2 --seed 1`."""
     imported = app.test_cli_runner().invoke(args=["items", "import", str(CONTENT)])
     assert imported.exit_code == 0, imported.output
 
-    result = run(app, "assemble", "--programme", "CCM", "--count", "1", "--seed", "1")
+    result = run(app, "assemble", "--programme", "CCM", "--count", "2", "--seed", "1")
 
     assert result.exit_code == 0, result.output
-    assert "Stored 1 unpublished form(s): CCM-1-A" in result.output
+    assert "Stored 2 unpublished form(s): CCM-1-A, CCM-1-B" in result.output
     db.session.rollback()
-    for code in ("CCM-1-A",):
+    anchors = []
+    for code in ("CCM-1-A", "CCM-1-B"):
         form = form_by_code(db.session, code)
         assert len(form.items) == 180
         assert sum(fi.scored for fi in form.items) == 150
@@ -267,3 +268,5 @@ def test_the_reference_bank_gives_a_full_form(app: Flask) -> None:
                 sets.setdefault(fi.item.scenario.code, []).append(fi.position)
         assert sets
         assert all(p[-1] - p[0] == len(p) - 1 for p in sets.values())
+        anchors.append({fi.item_version_id for fi in form.items if fi.anchor})
+    assert anchors[0] == anchors[1]
