@@ -392,7 +392,8 @@ def sem(responses: npt.ArrayLike) -> float:
     """
     right, _ = _right_matrix(responses, min_items=2)
     reliability, var_total = _kr20_from_right(right)
-    return math.sqrt(var_total * (1.0 - reliability))
+    # Perfectly consistent items give KR-20 = 1 up to rounding (1 + 2e-16): SEM 0, not NaN.
+    return math.sqrt(var_total * max(0.0, 1.0 - reliability))
 
 
 # ---------------------------------------------------------------------------

@@ -120,6 +120,13 @@ def test_kr20_properties(u: np.ndarray, seed: int) -> None:
     assert sem(u) >= 0.0
 
 
+def test_sem_is_zero_when_every_item_agrees() -> None:
+    # KR-20 computes as 1 + 2e-16 here (found by Hypothesis): the SEM is 0, not an error.
+    u = np.array([[1, 1], [1, 1], [1, 1], [0, 0], [1, 1]], dtype=np.int8)
+    assert kr20(u) == pytest.approx(1.0, abs=1e-12)
+    assert sem(u) == pytest.approx(0.0, abs=1e-6)
+
+
 def test_kr21_equals_kr20_for_equally_difficult_items() -> None:
     # Cyclic design: every item has p = 1/2, so sum p q = K p-bar q-bar.
     u = np.array(
