@@ -22,11 +22,13 @@ norm_group_ranks
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
+
+from scoring._frozen import freeze_arrays
 
 __all__ = [
     "NormGroupRanks",
@@ -266,12 +268,7 @@ class NormGroupRanks:
     ranks: FloatArray
 
     def __post_init__(self) -> None:
-        for field in fields(self):
-            value = getattr(self, field.name)
-            if isinstance(value, np.ndarray):
-                value = value.copy()
-                value.setflags(write=False)
-                object.__setattr__(self, field.name, value)
+        freeze_arrays(self)
 
     @property
     def max_score(self) -> int:

@@ -13,11 +13,13 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
+
+from scoring._frozen import freeze_arrays
 
 __all__ = ["OMITTED", "RIGHT", "WRONG", "RawScores", "raw_scores", "score_choices"]
 
@@ -339,13 +341,7 @@ class RawScores:
     domain_max: npt.NDArray[np.int64]
 
     def __post_init__(self) -> None:
-        # Own read-only copies, so that a frozen result stays frozen.
-        for field in fields(self):
-            value = getattr(self, field.name)
-            if isinstance(value, np.ndarray):
-                value = value.copy()
-                value.setflags(write=False)
-                object.__setattr__(self, field.name, value)
+        freeze_arrays(self)
         object.__setattr__(self, "domain_labels", tuple(self.domain_labels))
         n_domains = len(self.domain_labels)
         n = self.total.shape[0]

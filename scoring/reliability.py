@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from scoring._frozen import freeze_arrays
 from scoring.irt.model import (
     ItemParameters,
     information,
@@ -62,12 +63,7 @@ class _FrozenArrays:
     """Mixin for frozen dataclasses: own read-only copies of array fields."""
 
     def __post_init__(self) -> None:
-        for field in fields(self):  # type: ignore[arg-type]
-            value = getattr(self, field.name)
-            if isinstance(value, np.ndarray):
-                value = value.copy()
-                value.setflags(write=False)
-                object.__setattr__(self, field.name, value)
+        freeze_arrays(self)
 
 
 # ---------------------------------------------------------------------------

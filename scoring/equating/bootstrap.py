@@ -3,11 +3,12 @@ r"""Bootstrap standard errors of equating (Kolen & Brennan 2014, ch. 7)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from scoring._frozen import freeze_arrays
 from scoring.equating._common import (
     FloatArray,
     LinearEquating,
@@ -48,12 +49,7 @@ class BootstrapSE:
     n_boot: int
 
     def __post_init__(self) -> None:
-        for field in fields(self):
-            value = getattr(self, field.name)
-            if isinstance(value, np.ndarray):
-                value = value.copy()
-                value.setflags(write=False)
-                object.__setattr__(self, field.name, value)
+        freeze_arrays(self)
 
 
 def _evaluate(result: object, k: int, name: str) -> FloatArray:

@@ -21,12 +21,13 @@ frequency estimation and chained equipercentile.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from scoring._frozen import freeze_arrays
 from scoring.equating._common import (
     FloatArray,
     LinearEquating,
@@ -521,12 +522,7 @@ class SyntheticDistributions:
     w1: float
 
     def __post_init__(self) -> None:
-        for field in fields(self):
-            value = getattr(self, field.name)
-            if isinstance(value, np.ndarray):
-                value = value.copy()
-                value.setflags(write=False)
-                object.__setattr__(self, field.name, value)
+        freeze_arrays(self)
 
 
 def _transfer(own: FloatArray, other_anchor: FloatArray, name: str) -> FloatArray:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -22,6 +22,7 @@ import numpy.typing as npt
 from scipy.interpolate import CubicSpline
 from scipy.optimize import brentq
 
+from scoring._frozen import freeze_arrays
 from scoring.equating._common import (
     FloatArray,
     as_frequencies,
@@ -42,12 +43,7 @@ __all__ = [
 
 def _freeze(obj: object) -> None:
     """Replace the array fields of a frozen dataclass by read-only copies."""
-    for field in fields(obj):  # type: ignore[arg-type]
-        value = getattr(obj, field.name)
-        if isinstance(value, np.ndarray):
-            value = value.copy()
-            value.setflags(write=False)
-            object.__setattr__(obj, field.name, value)
+    freeze_arrays(obj)
 
 
 # ---------------------------------------------------------------------------

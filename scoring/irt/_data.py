@@ -10,11 +10,13 @@ scored wrong. Score a matrix with `scoring.raw.score_choices` and replace -1 by
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from scoring._frozen import freeze_arrays
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -23,12 +25,7 @@ IntArray = npt.NDArray[np.int64]
 
 def freeze(instance: Any) -> None:
     """Replace every ndarray field of a frozen dataclass by a read-only copy."""
-    for field in fields(instance):
-        value = getattr(instance, field.name)
-        if isinstance(value, np.ndarray):
-            value = value.copy()
-            value.setflags(write=False)
-            object.__setattr__(instance, field.name, value)
+    freeze_arrays(instance)
 
 
 def _index_list(indices: npt.ArrayLike, limit: int = 10) -> str:
