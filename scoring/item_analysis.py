@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from scoring.raw import _is_missing, _is_missing_ufunc  # one rule for "not answered"
 from scoring.reliability import _FrozenArrays, _right_matrix
 
 __all__ = [
@@ -281,17 +282,6 @@ class DistractorAnalysis(_FrozenArrays):
     p: FloatArray
     n_candidates: int
 
-
-def _is_missing(value: object) -> bool:
-    """None, the empty string and NaN mark an unanswered item (as in scoring.raw)."""
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return value == ""
-    return isinstance(value, numbers.Real) and math.isnan(value)
-
-
-_is_missing_ufunc = np.frompyfunc(_is_missing, 1, 1)
 
 
 def _matches(c: npt.NDArray[Any], label: Any) -> BoolArray:
